@@ -1,0 +1,1 @@
+"""kimbot: a multilingual Telegram assistant for municipal integration case management."""

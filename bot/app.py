@@ -1,0 +1,158 @@
+"""The composition root: settings → county → database → i18n → FSM storage → dispatcher → bots → scheduler.
+
+Tests, the CLI and the demo all build kimbot with these factories; nothing connects at import time.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+from aiogram.utils.i18n import I18n
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.county import County, load_county
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_async
+from bot.fsm_storage import DatabaseStorage
+from bot.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
+from bot.services import staff
+from handlers import build_root_router, errors
+from handlers.help import publish_commands
+from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
+
+log = logging.getLogger("kimbot")
+
+# Updates kimbot handles; set explicitly so Telegram sends nothing else.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
+
+
+def build_i18n(settings: Settings) -> I18n:
+    path = ensure_compiled(source_catalog_dir(), settings.data_dir / "locales")
+    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+
+
+def build_fsm_storage(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+) -> tuple[BaseStorage, BaseEventIsolation]:
+    """Redis in production (shared by several processes); the database otherwise. Both survive a restart."""
+    if settings.redis_url:
+        keys = DefaultKeyBuilder(prefix="kimbot:fsm", with_bot_id=True, with_destiny=True)
+        redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        return redis_storage, RedisEventIsolation(redis=redis_storage.redis, key_builder=keys)
+    return DatabaseStorage(sessions), SimpleEventIsolation()
+
+
+def build_bot(settings: Settings) -> Bot:
+    if settings.bot_token is None:
+        raise ValueError("BOT_TOKEN is not set")
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML),
+    )
+
+
+def build_dispatcher(
+    settings: Settings,
+    county: County,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    storage: BaseStorage,
+    isolation: BaseEventIsolation,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=storage,
+        events_isolation=isolation,
+        settings=settings,
+        county=county,
+        sessions=sessions,
+        i18n=i18n,
+    )
+    dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
+    dp.update.outer_middleware(CallerMiddleware())
+    ClientLocaleMiddleware(i18n).setup(dp)
+    dp.include_router(errors.build_router())
+    dp.include_router(build_root_router())
+    return dp
+
+
+def build_scheduler(settings: Settings) -> AsyncIOScheduler:
+    """Jobs are registered by the features that need them, with fixed ids; their state lives in the database."""
+    return AsyncIOScheduler(timezone=settings.tz, job_defaults={"coalesce": True, "misfire_grace_time": 300})
+
+
+@dataclass
+class App:
+    settings: Settings
+    county: County
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    i18n: I18n
+    storage: BaseStorage
+    dispatcher: Dispatcher
+    bot: Bot
+    scheduler: AsyncIOScheduler
+    closed: bool = field(default=False)
+
+    async def close(self) -> None:
+        if self.closed:
+            return
+        self.closed = True
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+        await self.storage.close()
+        await self.dispatcher.fsm.events_isolation.close()
+        await self.bot.session.close()
+        await self.engine.dispose()
+
+
+async def prepare_database(settings: Settings, county: County) -> tuple[AsyncEngine, async_sessionmaker[AsyncSession]]:
+    """Migrate to the newest schema, then sync staff from the county file."""
+    await upgrade_async(settings.database_url)
+    engine = create_engine(settings.database_url)
+    sessions = create_session_factory(engine)
+    async with sessions() as session, session.begin():
+        await staff.sync_from_county(session, county)
+    return engine, sessions
+
+
+async def build_app(settings: Settings, county: County | None = None) -> App:
+    county = county or load_county(settings.county_file)
+    engine, sessions = await prepare_database(settings, county)
+    i18n = build_i18n(settings)
+    storage, isolation = build_fsm_storage(settings, sessions)
+    dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
+    return App(
+        settings=settings,
+        county=county,
+        engine=engine,
+        sessions=sessions,
+        i18n=i18n,
+        storage=storage,
+        dispatcher=dispatcher,
+        bot=build_bot(settings),
+        scheduler=build_scheduler(settings),
+    )
+
+
+async def run_polling(app: App) -> None:
+    """Polling mode: bot and scheduler in one process until SIGINT/SIGTERM."""
+    await app.bot.delete_webhook(drop_pending_updates=False)
+    await publish_commands(app.bot, app.i18n)
+    app.scheduler.start()
+    log.info("kimbot is running (polling)")
+    await app.dispatcher.start_polling(
+        app.bot, allowed_updates=ALLOWED_UPDATES, tasks_concurrency_limit=100, close_bot_session=False
+    )

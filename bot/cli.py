@@ -1,0 +1,97 @@
+"""`kimbot` command line: run, db upgrade, check-config."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from pydantic import ValidationError
+
+from bot.config import Settings, load_settings
+from bot.county import CountyFileError, load_county
+from bot.logs import configure_logging
+
+NO_TOKEN = """kimbot needs a Telegram bot token to run.
+
+  1. In Telegram, talk to @BotFather, send /newbot and copy the token it gives you.
+  2. Put it in a file named .env next to where you start kimbot:
+         BOT_TOKEN=123456789:AA...
+     (or export BOT_TOKEN in your shell), then start kimbot again.
+"""
+
+
+def _settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ValidationError as exc:
+        print("kimbot's settings are not valid:", file=sys.stderr)
+        for error in exc.errors():
+            name = error["loc"][0] if error["loc"] else "(settings)"
+            print(f"  - {name}: {error['msg']}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def _run(settings: Settings) -> int:
+    from bot.app import build_app, run_polling
+
+    if settings.bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        app = await build_app(settings)
+        try:
+            await run_polling(app)
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _check_config(settings: Settings) -> int:
+    try:
+        county = load_county(settings.county_file)
+    except CountyFileError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    token = "set" if settings.bot_token else "not set (kimbot run will refuse to start)"
+    print("Settings are valid.")
+    print(f"  BOT_TOKEN: {token}")
+    print(f"  TELEGRAM_API_URL: {settings.telegram_api_url}")
+    print(f"  DATABASE_URL: {settings.database_url.split('@')[-1]}")
+    print(f"  REDIS_URL: {'set' if settings.redis_url else 'not set (FSM state kept in the database)'}")
+    print(f"  STAFF_CHAT_ID: {settings.staff_chat_id or 'not set'}")
+    print(f"  TIMEZONE: {settings.timezone}")
+    print(
+        f"County file is valid: {county.name}, {len(county.municipalities)} municipalities, "
+        f"{len(county.offices)} offices, {len(county.services)} services, {len(county.staff)} staff."
+    )
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="kimbot", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="run the bot (polling) and the scheduler")
+    db = sub.add_parser("db", help="database commands")
+    db.add_argument("action", choices=["upgrade"])
+    sub.add_parser("check-config", help="validate settings and the county file")
+    args = parser.parse_args(argv)
+
+    settings = _settings_or_exit()
+    configure_logging(settings.log_level)
+    if args.command == "run":
+        return _run(settings)
+    if args.command == "db":
+        from bot.db.migrate import upgrade
+
+        upgrade(settings.database_url)
+        print("Database is at the newest schema.")
+        return 0
+    return _check_config(settings)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,94 @@
+"""Settings, read from the environment and `.env` (pydantic-settings).
+
+Nothing reads settings at import time: the composition root calls `load_settings()` once.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+OFFICIAL_API_URL = "https://api.telegram.org"
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./var/kimbot.db"
+
+# Values people paste from examples; a bot must never start with one of them.
+_PLACEHOLDERS = {"changeme", "change-me", "your-token", "your_token", "token", "xxx", "secret", "placeholder"}
+_TOKEN_SHAPE = re.compile(r"^\d{3,}:[A-Za-z0-9_-]{20,}$")
+
+
+class Settings(BaseSettings):
+    """Every setting kimbot understands; the names are the environment variables."""
+
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    bot_token: SecretStr | None = Field(default=None, alias="BOT_TOKEN")
+    telegram_api_url: str = Field(default=OFFICIAL_API_URL, alias="TELEGRAM_API_URL")
+    database_url: str = Field(default=DEFAULT_DATABASE_URL, alias="DATABASE_URL")
+    redis_url: str | None = Field(default=None, alias="REDIS_URL")
+    staff_chat_id: int | None = Field(default=None, alias="STAFF_CHAT_ID")
+    county_file: Path | None = Field(default=None, alias="KIMBOT_COUNTY")
+    timezone: str = Field(default="Europe/Berlin", alias="TIMEZONE")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
+    retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
+    data_dir: Path = Field(default=Path("var"), alias="KIMBOT_DATA_DIR")
+
+    @field_validator("bot_token", mode="before")
+    @classmethod
+    def _empty_token_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("bot_token")
+    @classmethod
+    def _refuse_placeholder_token(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value().strip()
+        if raw.lower().strip("<>") in _PLACEHOLDERS or "your" in raw.lower():
+            raise ValueError("BOT_TOKEN is a placeholder; paste the token @BotFather gave you")
+        if not _TOKEN_SHAPE.match(raw):
+            raise ValueError("BOT_TOKEN does not look like a Telegram token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("telegram_api_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
+        return value
+
+    @field_validator("redis_url", mode="before")
+    @classmethod
+    def _empty_redis_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_timezone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r} (use a name like Europe/Berlin)") from exc
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings from the environment (and `.env`), with optional explicit overrides."""
+    return Settings(**overrides)  # type: ignore[arg-type]

@@ -1,0 +1,168 @@
+"""The county file (TOML): municipalities, offices, services and staff, validated by pydantic."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from datetime import time
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+_RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class TimeRange(_Strict):
+    start: time
+    end: time
+
+
+def parse_ranges(value: str) -> tuple[TimeRange, ...]:
+    """Parse '08:30-12:00, 13:00-15:30' into ordered, non-overlapping ranges."""
+    ranges: list[TimeRange] = []
+    for part in (p.strip() for p in value.split(",") if p.strip()):
+        match = _RANGE.match(part)
+        if not match:
+            raise ValueError(f"{part!r} is not a time range like 08:30-12:00")
+        h1, m1, h2, m2 = (int(g) for g in match.groups())
+        start, end = time(h1, m1), time(h2, m2)
+        if end <= start:
+            raise ValueError(f"{part!r} ends before it starts")
+        if ranges and start < ranges[-1].end:
+            raise ValueError(f"{part!r} overlaps the range before it")
+        ranges.append(TimeRange(start=start, end=end))
+    return tuple(ranges)
+
+
+class Municipality(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+
+
+class Office(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: str
+    address: str
+    municipality: str
+    phone: str | None = None
+    opening_hours: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict)
+
+    @field_validator("opening_hours", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: object) -> object:
+        if not isinstance(value, dict):
+            return value
+        parsed: dict[str, tuple[TimeRange, ...]] = {}
+        for day, spec in value.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"opening_hours: {day!r} is not one of {', '.join(WEEKDAYS)}")
+            parsed[day] = parse_ranges(spec) if isinstance(spec, str) else spec
+        return parsed
+
+
+class Service(_Strict):
+    key: str = Field(pattern=r"^[a-z0-9_-]+$")
+    name: dict[str, str] = Field(description="service name per language code; 'de' is required")
+    duration_minutes: int = Field(gt=0, le=480)
+    offices: tuple[str, ...] = ()
+    home_visit: bool = False
+    staff: tuple[int, ...] = ()
+    documents: dict[str, str] = Field(default_factory=dict)
+
+    @field_validator("name")
+    @classmethod
+    def _german_name_required(cls, value: dict[str, str]) -> dict[str, str]:
+        if "de" not in value:
+            raise ValueError("every service needs at least a German name (name.de)")
+        return value
+
+    def name_for(self, locale: str) -> str:
+        return self.name.get(locale) or self.name.get("en") or self.name["de"]
+
+
+class StaffMember(_Strict):
+    telegram_id: int = Field(gt=0, description="numeric Telegram user id, never a @username")
+    display_name: str
+    role: Literal["case_manager", "admin"]
+    languages: tuple[str, ...] = ("de",)
+    office: str | None = None
+
+
+class County(_Strict):
+    name: str
+    timezone: str = "Europe/Berlin"
+    municipalities: tuple[Municipality, ...]
+    offices: tuple[Office, ...]
+    services: tuple[Service, ...]
+    staff: tuple[StaffMember, ...] = ()
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> County:
+        towns = {m.key for m in self.municipalities}
+        offices = {o.key for o in self.offices}
+        staff_ids = [s.telegram_id for s in self.staff]
+        problems: list[str] = []
+        for kind, keys in (
+            ("municipality", [m.key for m in self.municipalities]),
+            ("office", [o.key for o in self.offices]),
+            ("service", [s.key for s in self.services]),
+        ):
+            if len(keys) != len(set(keys)):
+                problems.append(f"two {kind} entries share a key")
+        if len(staff_ids) != len(set(staff_ids)):
+            problems.append("two staff entries share a telegram_id")
+        for office in self.offices:
+            if office.municipality not in towns:
+                problems.append(f"office {office.key!r}: unknown municipality {office.municipality!r}")
+        for service in self.services:
+            for key in service.offices:
+                if key not in offices:
+                    problems.append(f"service {service.key!r}: unknown office {key!r}")
+            for staff_id in service.staff:
+                if staff_id not in staff_ids:
+                    problems.append(f"service {service.key!r}: unknown staff id {staff_id}")
+            if not service.offices and not service.home_visit:
+                problems.append(f"service {service.key!r}: needs offices or home_visit = true")
+        for member in self.staff:
+            if member.office is not None and member.office not in offices:
+                problems.append(f"staff {member.telegram_id}: unknown office {member.office!r}")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def municipality(self, key: str) -> Municipality | None:
+        return next((m for m in self.municipalities if m.key == key), None)
+
+
+class CountyFileError(Exception):
+    """The county file is missing or invalid; the message is meant for a person."""
+
+
+def example_county_path() -> Path:
+    return Path(str(resources.files("bot") / "data" / "county.example.toml"))
+
+
+def load_county(path: Path | None) -> County:
+    """Load and validate a county file; `None` loads the shipped example (Kreis Euskirchen)."""
+    source = path or example_county_path()
+    try:
+        raw = tomllib.loads(source.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise CountyFileError(f"county file not found: {source}") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise CountyFileError(f"{source} is not valid TOML: {exc}") from exc
+    try:
+        return County.model_validate(raw)
+    except ValidationError as exc:
+        lines = [f"{source} has {exc.error_count()} problem(s):"]
+        for error in exc.errors():
+            where = ".".join(str(p) for p in error["loc"]) or "(file)"
+            lines.append(f"  - {where}: {error['msg']}")
+        raise CountyFileError("\n".join(lines)) from exc

@@ -1,0 +1,873 @@
+"""The Bot API emulator: an aiohttp server speaking the Telegram Bot API on 127.0.0.1.
+
+It keeps users, chats, forum topics and messages, answers the methods kimbot uses with Telegram's own
+validation and error wording, records every call, lets a test (or the demo page) act as any user, and
+injects faults on demand. Requests are parsed the way Telegram parses them: JSON bodies, url-encoded
+and multipart forms alike, so aiogram and python-telegram-bot both talk to it unchanged.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import json
+import re
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
+
+from bot.emulator.markup import EntityError, html_to_text
+
+TEXT_LIMIT = 4096
+CAPTION_LIMIT = 1024
+CALLBACK_DATA_LIMIT = 64
+_TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]{20,}$")
+_COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
+_JSON_FIELDS = {
+    "reply_markup",
+    "entities",
+    "caption_entities",
+    "commands",
+    "allowed_updates",
+    "media",
+    "reply_parameters",
+    "link_preview_options",
+    "scope",
+    "message_ids",
+}
+_INT_FIELDS = {
+    "chat_id",
+    "from_chat_id",
+    "message_id",
+    "offset",
+    "limit",
+    "timeout",
+    "message_thread_id",
+    "reply_to_message_id",
+    "cache_time",
+    "max_connections",
+    "icon_color",
+    "user_id",
+}
+_BOOL_FIELDS = {
+    "disable_notification",
+    "protect_content",
+    "show_alert",
+    "drop_pending_updates",
+    "allow_sending_without_reply",
+    "disable_web_page_preview",
+}
+_SEND_METHODS = {
+    "sendmessage",
+    "senddocument",
+    "sendphoto",
+    "sendvoice",
+    "sendvideo",
+    "sendaudio",
+    "sendlocation",
+    "sendcontact",
+    "copymessage",
+    "forwardmessage",
+    "sendsticker",
+    "sendanimation",
+    "sendvideonote",
+}
+_MEDIA_KINDS = {
+    "senddocument": "document",
+    "sendphoto": "photo",
+    "sendvoice": "voice",
+    "sendvideo": "video",
+    "sendaudio": "audio",
+    "sendanimation": "animation",
+    "sendsticker": "sticker",
+    "sendvideonote": "video_note",
+}
+
+
+class ApiError(Exception):
+    """An error answer of the Bot API, with Telegram's code and wording."""
+
+    def __init__(self, code: int, description: str, retry_after: int | None = None):
+        super().__init__(description)
+        self.code = code
+        self.description = description
+        self.retry_after = retry_after
+
+    def payload(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"ok": False, "error_code": self.code, "description": self.description}
+        if self.retry_after is not None:
+            body["parameters"] = {"retry_after": self.retry_after}
+        return body
+
+
+@dataclass
+class Call:
+    """One request to the emulator, as the bot made it, and how it was answered."""
+
+    method: str
+    params: dict[str, Any]
+    at: float
+    ok: bool = True
+    error_code: int | None = None
+    result: Any = None
+
+    @property
+    def chat_id(self) -> int | None:
+        value = self.params.get("chat_id")
+        return int(value) if value is not None else None
+
+
+@dataclass
+class Fault:
+    method: str | None
+    error: ApiError | None
+    delay: float
+    remaining: int
+    chat_id: int | None
+
+
+@dataclass
+class _Bot:
+    id: int
+    token: str
+    username: str
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    next_update_id: int = 1
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    new_update: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+class BotAPIEmulator:
+    """A Telegram Bot API server for one or more bots, on 127.0.0.1.
+
+    rate_limit: if set, at most this many send-type calls per sliding second, across all chats, as
+    Telegram enforces for broadcasts; excess calls get 429 with retry_after.
+    """
+
+    def __init__(self, host: str = "127.0.0.1", port: int = 0, rate_limit: int | None = None):
+        self.host = host
+        self.port = port
+        self.rate_limit = rate_limit
+        self.calls: list[Call] = []
+        self.users: dict[int, dict[str, Any]] = {}
+        self.chats: dict[int, dict[str, Any]] = {}
+        self.messages: dict[tuple[int, int], dict[str, Any]] = {}
+        self.topics: dict[tuple[int, int], dict[str, Any]] = {}
+        self.files: dict[str, tuple[str, bytes]] = {}
+        self.blocked: set[int] = set()
+        self.callback_answers: dict[str, dict[str, Any] | None] = {}
+        self.too_many_requests = 0
+        self._bots: dict[str, _Bot] = {}
+        self._faults: list[Fault] = []
+        self._sent_times: deque[float] = deque()
+        self._message_ids: dict[int, itertools.count[int]] = {}
+        self._ids = itertools.count(1)
+        self._changed = asyncio.Condition()
+        self._runner: web.AppRunner | None = None
+        self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self.app = web.Application(client_max_size=60 * 1024 * 1024)
+        self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
+        self.app.router.add_get("/file/bot{token}/{path:.*}", self._download)
+
+    # ------------------------------------------------------------------ lifecycle
+
+    @property
+    def base_url(self) -> str:
+        return f"http://{self.host}:{self.port}"
+
+    async def start(self) -> str:
+        self._runner = web.AppRunner(self.app, access_log=None)
+        await self._runner.setup()
+        site = web.TCPSite(self._runner, self.host, self.port)
+        await site.start()
+        if self.port == 0:
+            self.port = int(self._runner.addresses[0][1])
+        return self.base_url
+
+    async def stop(self) -> None:
+        for task in list(self._webhook_tasks):
+            task.cancel()
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+    async def __aenter__(self) -> BotAPIEmulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # ------------------------------------------------------------------ what a test or the demo does
+
+    def add_user(
+        self, user_id: int, first_name: str = "Test", language_code: str | None = "en", username: str | None = None
+    ) -> dict[str, Any]:
+        user = {"id": user_id, "is_bot": False, "first_name": first_name}
+        if language_code:
+            user["language_code"] = language_code
+        if username:
+            user["username"] = username
+        self.users[user_id] = user
+        self.chats.setdefault(user_id, {"id": user_id, "type": "private", "first_name": first_name})
+        return user
+
+    def add_group(self, chat_id: int, title: str = "Staff", forum: bool = True) -> dict[str, Any]:
+        chat = {"id": chat_id, "type": "supergroup", "title": title, "is_forum": forum}
+        self.chats[chat_id] = chat
+        return chat
+
+    def block(self, user_id: int) -> None:
+        """The user blocks the bot: sends to their chat now fail with 403."""
+        self.blocked.add(user_id)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        self.topics.pop((chat_id, thread_id), None)
+
+    def fail(
+        self,
+        method: str | None,
+        code: int,
+        description: str,
+        *,
+        retry_after: int | None = None,
+        times: int = 1,
+        chat_id: int | None = None,
+    ) -> None:
+        """The next `times` calls of `method` (any method if None) get this error."""
+        self._faults.append(
+            Fault(method and method.lower(), ApiError(code, description, retry_after), 0.0, times, chat_id)
+        )
+
+    def slow(self, method: str | None, seconds: float, *, times: int = 1) -> None:
+        """The next `times` calls of `method` are answered after `seconds`."""
+        self._faults.append(Fault(method and method.lower(), None, seconds, times, None))
+
+    async def send_message(
+        self,
+        user_id: int,
+        text: str,
+        *,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        token: str | None = None,
+        **content: Any,
+    ) -> dict[str, Any]:
+        """A user writes `text` (or other content) to the bot; returns the message as Telegram stores it."""
+        chat = self.chats[chat_id if chat_id is not None else user_id]
+        message = self._new_message(chat["id"], self.users[user_id], thread_id=thread_id, reply_to=reply_to)
+        if text:
+            message["text"] = text
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+        message.update(content)
+        await self._push_update({"message": message}, token)
+        return message
+
+    async def edit_user_message(self, message: dict[str, Any], text: str, token: str | None = None) -> None:
+        message["text"] = text
+        message["edit_date"] = int(time.time())
+        await self._push_update({"edited_message": message}, token)
+
+    async def press(
+        self,
+        user_id: int,
+        message: dict[str, Any],
+        *,
+        text: str | None = None,
+        data: str | None = None,
+        forge: bool = False,
+        token: str | None = None,
+    ) -> str:
+        """The user taps an inline button, found by its text or its data, on a message the bot sent.
+
+        With forge=True any data is sent, as a modified client could (ownership tests).
+        """
+        current = self.messages.get((message["chat"]["id"], message["message_id"]), message)
+        buttons = [b for row in current.get("reply_markup", {}).get("inline_keyboard", []) for b in row]
+        chosen = None
+        for button in buttons:
+            if (text is not None and button.get("text") == text) or (
+                data is not None and button.get("callback_data") == data
+            ):
+                chosen = button
+                break
+        if chosen is None and not forge:
+            shown = [b.get("text") for b in buttons]
+            raise LookupError(f"no button {text or data!r} on message {current['message_id']}: {shown}")
+        callback_id = str(next(self._ids))
+        self.callback_answers[callback_id] = None
+        query = {
+            "id": callback_id,
+            "from": self.users[user_id],
+            "message": current,
+            "chat_instance": str(current["chat"]["id"]),
+            "data": chosen["callback_data"] if chosen else data,
+        }
+        await self._push_update({"callback_query": query}, token)
+        return callback_id
+
+    def sent(self, chat_id: int | None = None, method: str | None = None) -> list[Call]:
+        """Successful calls that put something into a chat, oldest first."""
+        return [
+            c
+            for c in self.calls
+            if c.ok and (method is None or c.method == method.lower()) and (chat_id is None or c.chat_id == chat_id)
+        ]
+
+    def bot_messages(self, chat_id: int) -> list[dict[str, Any]]:
+        """Messages the bot has in a chat now (after edits), oldest first."""
+        return [m for (cid, _), m in sorted(self.messages.items()) if cid == chat_id and m["from"].get("is_bot")]
+
+    def last_bot_message(self, chat_id: int) -> dict[str, Any]:
+        messages = self.bot_messages(chat_id)
+        if not messages:
+            raise LookupError(f"the bot sent nothing to chat {chat_id}")
+        return messages[-1]
+
+    def file_content(self, file_id: str) -> bytes:
+        return self.files[file_id][1]
+
+    async def wait_for(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Wait until predicate() is truthy (checked after every call the bot makes); return its value."""
+
+        async def _wait() -> Any:
+            async with self._changed:
+                while not (value := predicate()):
+                    await self._changed.wait()
+                return value
+
+        try:
+            return await asyncio.wait_for(_wait(), timeout)
+        except TimeoutError:
+            raise TimeoutError(
+                f"condition not met within {timeout} s; last calls: {[(c.method, c.chat_id) for c in self.calls[-8:]]}"
+            ) from None
+
+    async def wait_for_message(
+        self, chat_id: int, *, after: int = 0, contains: str | None = None, timeout: float = 10.0
+    ) -> dict[str, Any]:
+        """The first bot message in `chat_id` with message_id > after (and containing `contains`)."""
+
+        def find() -> dict[str, Any] | None:
+            for message in self.bot_messages(chat_id):
+                shown = message.get("text") or message.get("caption") or ""
+                if message["message_id"] > after and (contains is None or contains in shown):
+                    return message
+            return None
+
+        result: dict[str, Any] = await self.wait_for(find, timeout)
+        return result
+
+    def last_message_id(self, chat_id: int) -> int:
+        messages = [mid for (cid, mid) in self.messages if cid == chat_id]
+        return max(messages, default=0)
+
+    # ------------------------------------------------------------------ HTTP
+
+    async def _handle(self, request: web.Request) -> web.Response:
+        token = request.match_info["token"]
+        method = request.match_info["method"].lower()
+        try:
+            params = await self._params(request)
+        except ValueError:
+            return web.json_response(ApiError(400, "Bad Request: invalid request body").payload(), status=400)
+        call = Call(method=method, params=params, at=time.monotonic())
+        try:
+            bot = self._bot(token)
+            await self._apply_faults(method, params)
+            self._check_rate(method)
+            handler = getattr(self, f"_m_{method}", None)
+            if handler is None:
+                raise ApiError(404, "Not Found: method not found")
+            self._check_markup(params.get("reply_markup"))
+            result = await handler(bot, params)
+            call.result = result
+            body: dict[str, Any] = {"ok": True, "result": result}
+            status = 200
+        except ApiError as error:
+            call.ok, call.error_code = False, error.code
+            body, status = error.payload(), error.code
+            if error.code == 429:
+                self.too_many_requests += 1
+        if method != "getupdates" or body.get("result"):
+            self.calls.append(call)
+        async with self._changed:
+            self._changed.notify_all()
+        return web.json_response(body, status=status)
+
+    async def _params(self, request: web.Request) -> dict[str, Any]:
+        raw: dict[str, Any] = {}
+        if request.content_type == "application/json":
+            raw = await request.json()
+        elif request.content_type == "multipart/form-data":
+            reader = await request.multipart()
+            while (part := await reader.next()) is not None:
+                if not isinstance(part, BodyPartReader) or part.name is None:
+                    continue
+                if part.filename:
+                    raw[part.name] = ("file", part.filename, await part.read())
+                else:
+                    raw[part.name] = await part.text()
+        else:
+            raw = dict(await request.post()) if request.can_read_body else {}
+            raw.update(request.query)
+        return {key: self._coerce(key, value) for key, value in raw.items()}
+
+    @staticmethod
+    def _coerce(key: str, value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        if key in _JSON_FIELDS:
+            return json.loads(value)
+        if key in _INT_FIELDS:
+            try:
+                return int(value)
+            except ValueError:
+                return value
+        if key in _BOOL_FIELDS:
+            return value.lower() == "true"
+        return value
+
+    def _bot(self, token: str) -> _Bot:
+        match = _TOKEN.match(token)
+        if not match:
+            raise ApiError(401, "Unauthorized")
+        if token not in self._bots:
+            bot_id = int(match.group(1))
+            self._bots[token] = _Bot(id=bot_id, token=token, username=f"kimbot{bot_id}_bot")
+        return self._bots[token]
+
+    def _default_bot(self, token: str | None) -> _Bot:
+        if token is not None:
+            return self._bot(token)
+        if not self._bots:
+            raise RuntimeError("no bot has talked to the emulator yet")
+        return next(iter(self._bots.values()))
+
+    async def _apply_faults(self, method: str, params: dict[str, Any]) -> None:
+        for fault in self._faults:
+            if fault.remaining <= 0 or (fault.method is not None and fault.method != method):
+                continue
+            if fault.chat_id is not None and params.get("chat_id") != fault.chat_id:
+                continue
+            fault.remaining -= 1
+            if fault.delay:
+                await asyncio.sleep(fault.delay)
+            if fault.error is not None:
+                raise fault.error
+        self._faults = [f for f in self._faults if f.remaining > 0]
+
+    def _check_rate(self, method: str) -> None:
+        if self.rate_limit is None or method not in _SEND_METHODS:
+            return
+        now = time.monotonic()
+        while self._sent_times and now - self._sent_times[0] >= 1.0:
+            self._sent_times.popleft()
+        if len(self._sent_times) >= self.rate_limit:
+            raise ApiError(429, "Too Many Requests: retry after 1", retry_after=1)
+        self._sent_times.append(now)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        path = request.match_info["path"]
+        for file_id, (name, content) in self.files.items():
+            if path in (file_id, f"files/{file_id}"):
+                return web.Response(body=content, headers={"Content-Disposition": f'attachment; filename="{name}"'})
+        raise web.HTTPNotFound()
+
+    # ------------------------------------------------------------------ updates
+
+    async def _push_update(self, payload: dict[str, Any], token: str | None) -> None:
+        bot = self._default_bot(token)
+        update = {"update_id": bot.next_update_id, **payload}
+        bot.next_update_id += 1
+        if bot.webhook_url:
+            task = asyncio.create_task(self._post_webhook(bot, update))
+            self._webhook_tasks.add(task)
+            task.add_done_callback(self._webhook_tasks.discard)
+        else:
+            bot.updates.append(update)
+            bot.new_update.set()
+
+    async def _post_webhook(self, bot: _Bot, update: dict[str, Any]) -> None:
+        """Deliver like Telegram: retry until the webhook answers 2xx."""
+        headers = {"X-Telegram-Bot-Api-Secret-Token": bot.webhook_secret} if bot.webhook_secret else {}
+        async with ClientSession(timeout=ClientTimeout(total=10)) as http:
+            for attempt in range(20):
+                with contextlib.suppress(OSError, asyncio.TimeoutError):
+                    async with http.post(bot.webhook_url or "", json=update, headers=headers) as response:
+                        if response.status < 300:
+                            return
+                await asyncio.sleep(min(0.1 * 2**attempt, 2.0))
+
+    async def _m_getupdates(self, bot: _Bot, params: dict[str, Any]) -> list[dict[str, Any]]:
+        if bot.webhook_url:
+            raise ApiError(
+                409,
+                "Conflict: can't use getUpdates method while webhook is active; "
+                "use deleteWebhook to delete the webhook first",
+            )
+        offset = int(params.get("offset") or 0)
+        limit = min(int(params.get("limit") or 100), 100)
+        timeout = float(params.get("timeout") or 0)
+        if offset:
+            bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+        deadline = time.monotonic() + timeout
+        while not bot.updates and time.monotonic() < deadline:
+            bot.new_update.clear()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(bot.new_update.wait(), deadline - time.monotonic())
+        allowed = params.get("allowed_updates")
+        updates = bot.updates[:limit]
+        if allowed:
+            updates = [u for u in updates if any(k in u for k in allowed)]
+        return updates
+
+    # ------------------------------------------------------------------ methods
+
+    async def _m_getme(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return self._bot_user(bot) | {
+            "can_join_groups": True,
+            "can_read_all_group_messages": True,
+            "supports_inline_queries": False,
+        }
+
+    async def _m_setwebhook(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        url = params.get("url") or ""
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", secret):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        bot.webhook_url, bot.webhook_secret = url or None, secret
+        return True
+
+    async def _m_deletewebhook(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        bot.webhook_url = bot.webhook_secret = None
+        if params.get("drop_pending_updates"):
+            bot.updates.clear()
+        return True
+
+    async def _m_getwebhookinfo(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return {"url": bot.webhook_url or "", "has_custom_certificate": False, "pending_update_count": len(bot.updates)}
+
+    async def _m_setmycommands(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        commands = params.get("commands") or []
+        for command in commands:
+            if not _COMMAND.match(command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+            if not 1 <= len(command.get("description", "")) <= 256:
+                raise ApiError(400, "Bad Request: BOT_COMMAND_DESCRIPTION_INVALID")
+        bot.commands[params.get("language_code") or ""] = commands
+        return True
+
+    async def _m_deletemycommands(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        bot.commands.pop(params.get("language_code") or "", None)
+        return True
+
+    async def _m_getchat(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return self._chat(params)
+
+    async def _m_sendmessage(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        text = self._render(params.get("text"), params.get("parse_mode"), TEXT_LIMIT, "message text")
+        message = self._new_message(
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+        )
+        message["text"] = text
+        self._attach_markup(message, params)
+        return message
+
+    async def _send_media(self, bot: _Bot, params: dict[str, Any], kind: str) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        caption = params.get("caption")
+        message = self._new_message(
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+        )
+        if caption:
+            message["caption"] = self._render(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
+        media = params.get(kind)
+        if media is None:
+            raise ApiError(400, f"Bad Request: there is no {kind} in the request")
+        if isinstance(media, tuple):
+            _, filename, content = media
+            file_id = f"F{next(self._ids):08d}"
+            self.files[file_id] = (filename, content)
+            described = {
+                "file_id": file_id,
+                "file_unique_id": file_id,
+                "file_name": filename,
+                "file_size": len(content),
+            }
+        else:
+            file_id = str(media)
+            described = {"file_id": file_id, "file_unique_id": file_id}
+        message[kind] = [described | {"width": 1, "height": 1}] if kind == "photo" else described
+        self._attach_markup(message, params)
+        return message
+
+    async def _m_senddocument(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media(bot, params, "document")
+
+    async def _m_sendphoto(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media(bot, params, "photo")
+
+    async def _m_sendvoice(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media(bot, params, "voice")
+
+    async def _m_sendvideo(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media(bot, params, "video")
+
+    async def _m_sendlocation(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        message = self._new_message(chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params))
+        message["location"] = {"latitude": float(params["latitude"]), "longitude": float(params["longitude"])}
+        return message
+
+    async def _m_copymessage(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        source = self.messages.get((int(params["from_chat_id"]), int(params["message_id"])))
+        if source is None:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        message = self._new_message(
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+        )
+        for key in (
+            "text",
+            "caption",
+            "photo",
+            "document",
+            "voice",
+            "video",
+            "audio",
+            "location",
+            "contact",
+            "sticker",
+            "animation",
+            "video_note",
+        ):
+            if key in source:
+                message[key] = source[key]
+        if "caption" in params:
+            message["caption"] = self._render(
+                params["caption"], params.get("parse_mode"), CAPTION_LIMIT, "message caption"
+            )
+        if len(message.get("caption") or "") > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        self._attach_markup(message, params)
+        return {"message_id": message["message_id"]}
+
+    async def _m_forwardmessage(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        result = await self._m_copymessage(bot, params)
+        return self.messages[(int(params["chat_id"]), result["message_id"])]
+
+    async def _m_editmessagetext(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(bot, params)
+        text = self._render(params.get("text"), params.get("parse_mode"), TEXT_LIMIT, "message text")
+        markup = params.get("reply_markup")
+        if text == message.get("text") and markup == message.get("reply_markup"):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        message["text"] = text
+        self._attach_markup(message, params, replace=True)
+        message["edit_date"] = int(time.time())
+        return message
+
+    async def _m_editmessagecaption(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(bot, params)
+        message["caption"] = self._render(
+            params.get("caption"), params.get("parse_mode"), CAPTION_LIMIT, "message caption"
+        )
+        self._attach_markup(message, params, replace=True)
+        return message
+
+    async def _m_editmessagereplymarkup(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message = self._own_message(bot, params)
+        markup = params.get("reply_markup")
+        if markup == message.get("reply_markup") or (not markup and "reply_markup" not in message):
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply "
+                "markup are exactly the same as a current content and reply markup of the message",
+            )
+        self._attach_markup(message, params, replace=True)
+        return message
+
+    async def _m_deletemessage(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        key = (int(params["chat_id"]), int(params["message_id"]))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        del self.messages[key]
+        return True
+
+    async def _m_answercallbackquery(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id not in self.callback_answers or self.callback_answers[query_id] is not None:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        if len(params.get("text") or "") > 200:
+            raise ApiError(400, "Bad Request: MESSAGE_TOO_LONG")
+        self.callback_answers[query_id] = {"text": params.get("text"), "show_alert": bool(params.get("show_alert"))}
+        return True
+
+    async def _m_createforumtopic(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        if not chat.get("is_forum"):
+            raise ApiError(400, "Bad Request: the chat is not a forum")
+        name = params.get("name") or ""
+        if not 1 <= len(name) <= 128:
+            raise ApiError(400, "Bad Request: TOPIC_NAME_INVALID")
+        thread_id = self._next_message_id(chat["id"])
+        topic = {"message_thread_id": thread_id, "name": name, "icon_color": int(params.get("icon_color") or 7322096)}
+        self.topics[(chat["id"], thread_id)] = topic | {"closed": False}
+        return topic
+
+    async def _m_editforumtopic(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        topic = self._topic(params)
+        if params.get("name"):
+            topic["name"] = params["name"]
+        return True
+
+    async def _m_closeforumtopic(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        self._topic(params)["closed"] = True
+        return True
+
+    async def _m_reopenforumtopic(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        self._topic(params)["closed"] = False
+        return True
+
+    async def _m_deleteforumtopic(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        self._topic(params)
+        self.delete_topic(int(params["chat_id"]), int(params["message_thread_id"]))
+        return True
+
+    async def _m_getfile(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        file_id = params.get("file_id", "")
+        if file_id not in self.files:
+            raise ApiError(400, "Bad Request: invalid file_id")
+        return {
+            "file_id": file_id,
+            "file_unique_id": file_id,
+            "file_size": len(self.files[file_id][1]),
+            "file_path": f"files/{file_id}",
+        }
+
+    # ------------------------------------------------------------------ helpers
+
+    @staticmethod
+    def _bot_user(bot: _Bot) -> dict[str, Any]:
+        return {"id": bot.id, "is_bot": True, "first_name": "kimbot", "username": bot.username}
+
+    def _chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = params.get("chat_id")
+        if not isinstance(chat_id, int) or chat_id not in self.chats:
+            raise ApiError(400, "Bad Request: chat not found")
+        return self.chats[chat_id]
+
+    def _writable_chat(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._chat(params)
+        if chat["type"] == "private" and chat["id"] in self.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
+        return chat
+
+    def _thread(self, chat: dict[str, Any], params: dict[str, Any]) -> int | None:
+        thread_id = params.get("message_thread_id")
+        if thread_id is None:
+            return None
+        topic = self.topics.get((chat["id"], int(thread_id)))
+        if topic is None:
+            raise ApiError(400, "Bad Request: message thread not found")
+        if topic["closed"]:
+            raise ApiError(400, "Bad Request: TOPIC_CLOSED")
+        return int(thread_id)
+
+    def _topic(self, params: dict[str, Any]) -> dict[str, Any]:
+        topic = self.topics.get((int(params.get("chat_id") or 0), int(params.get("message_thread_id") or 0)))
+        if topic is None:
+            raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
+        return topic
+
+    @staticmethod
+    def _reply_to(params: dict[str, Any]) -> int | None:
+        reply = params.get("reply_parameters")
+        if isinstance(reply, dict):
+            return int(reply["message_id"])
+        value = params.get("reply_to_message_id")
+        return int(value) if value is not None else None
+
+    def _own_message(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        message = self.messages.get((int(params.get("chat_id") or 0), int(params.get("message_id") or 0)))
+        if message is None:
+            raise ApiError(400, "Bad Request: message to edit not found")
+        if message["from"]["id"] != bot.id:
+            raise ApiError(400, "Bad Request: message can't be edited")
+        return message
+
+    def _render(self, text: Any, parse_mode: str | None, limit: int, what: str) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise ApiError(400, f"Bad Request: {what} is empty")
+        if parse_mode and parse_mode.upper() == "HTML":
+            try:
+                text = html_to_text(text)
+            except EntityError as error:
+                raise ApiError(400, f"Bad Request: can't parse entities: {error}") from None
+        if len(text.encode("utf-16-le")) // 2 > limit:
+            raise ApiError(400, f"Bad Request: {what} is too long")
+        return text
+
+    @staticmethod
+    def _check_markup(markup: Any) -> None:
+        if not isinstance(markup, dict):
+            return
+        for row in markup.get("inline_keyboard", []):
+            for button in row:
+                if not button.get("text"):
+                    raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+                data = button.get("callback_data")
+                if data is not None and not 1 <= len(data.encode("utf-8")) <= CALLBACK_DATA_LIMIT:
+                    raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+
+    def _attach_markup(self, message: dict[str, Any], params: dict[str, Any], replace: bool = False) -> None:
+        markup = params.get("reply_markup")
+        if markup is None:
+            if replace:
+                message.pop("reply_markup", None)
+            return
+        if "inline_keyboard" in markup:
+            if markup["inline_keyboard"]:
+                message["reply_markup"] = markup
+            else:
+                message.pop("reply_markup", None)
+
+    def _next_message_id(self, chat_id: int) -> int:
+        counter = self._message_ids.setdefault(chat_id, itertools.count(1))
+        return next(counter)
+
+    def _new_message(
+        self, chat_id: int, sender: dict[str, Any], *, thread_id: int | None = None, reply_to: int | None = None
+    ) -> dict[str, Any]:
+        message: dict[str, Any] = {
+            "message_id": self._next_message_id(chat_id),
+            "date": int(time.time()),
+            "chat": self.chats[chat_id],
+            "from": sender,
+        }
+        if thread_id is not None:
+            message["message_thread_id"] = thread_id
+            message["is_topic_message"] = True
+        if reply_to is not None:
+            original = self.messages.get((chat_id, reply_to))
+            if original is None:
+                raise ApiError(400, "Bad Request: message to be replied not found")
+            message["reply_to_message"] = {k: v for k, v in original.items() if k != "reply_to_message"}
+        self.messages[(chat_id, message["message_id"])] = message
+        return message

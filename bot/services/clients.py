@@ -1,0 +1,135 @@
+"""Clients: registration, language, municipality, and their GDPR rights (export, erase)."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.db.base import utcnow
+from bot.db.models import AuditEntry, Client, FsmRecord
+from bot.services import audit
+from bot.services.dto import ClientDTO
+
+_REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
+
+
+def to_dto(row: Client) -> ClientDTO:
+    return ClientDTO(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        reference=row.reference,
+        locale=row.locale,
+        municipality=row.municipality,
+        case_manager_id=row.case_manager_id,
+        reachable=row.reachable,
+        privacy_acknowledged_at=row.privacy_acknowledged_at,
+        created_at=row.created_at,
+    )
+
+
+def _new_reference() -> str:
+    return "K-" + "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(6))
+
+
+async def _row(session: AsyncSession, client_id: int) -> Client:
+    row = await session.get(Client, client_id)
+    if row is None:
+        raise LookupError("client not found")
+    return row
+
+
+async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> ClientDTO | None:
+    row = await session.scalar(select(Client).where(Client.telegram_id == telegram_id))
+    return to_dto(row) if row else None
+
+
+async def register(session: AsyncSession, telegram_id: int, locale: str | None) -> ClientDTO:
+    """Create the client on first contact (idempotent), with the language Telegram told us, if we speak it."""
+    existing = await find_by_telegram_id(session, telegram_id)
+    if existing:
+        return existing
+    reference = _new_reference()
+    while await session.scalar(select(Client.id).where(Client.reference == reference)):
+        reference = _new_reference()
+    row = Client(telegram_id=telegram_id, reference=reference, locale=locale)
+    session.add(row)
+    await session.flush()
+    audit.record(session, "client_registered", actor="client", actor_id=row.id, client_id=row.id)
+    return to_dto(row)
+
+
+async def set_locale(session: AsyncSession, client_id: int, locale: str) -> ClientDTO:
+    row = await _row(session, client_id)
+    row.locale = locale
+    await session.flush()
+    return to_dto(row)
+
+
+async def acknowledge_privacy(session: AsyncSession, client_id: int) -> ClientDTO:
+    row = await _row(session, client_id)
+    if row.privacy_acknowledged_at is None:
+        row.privacy_acknowledged_at = utcnow()
+        audit.record(session, "privacy_acknowledged", actor="client", actor_id=row.id, client_id=row.id)
+    await session.flush()
+    return to_dto(row)
+
+
+async def set_municipality(session: AsyncSession, client_id: int, municipality: str) -> ClientDTO:
+    row = await _row(session, client_id)
+    row.municipality = municipality
+    await session.flush()
+    return to_dto(row)
+
+
+async def set_reachable(session: AsyncSession, client_id: int, reachable: bool) -> None:
+    await session.execute(update(Client).where(Client.id == client_id).values(reachable=reachable))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
+    """Everything kimbot holds about the client (GDPR Art. 15/20), as JSON-ready data."""
+    row = await _row(session, client_id)
+    entries = (
+        await session.scalars(select(AuditEntry).where(AuditEntry.client_id == client_id).order_by(AuditEntry.id))
+    ).all()
+    audit.record(session, "data_exported", actor="client", actor_id=row.id, client_id=row.id)
+    return {
+        "client": {
+            "telegram_id": row.telegram_id,
+            "reference": row.reference,
+            "language": row.locale,
+            "municipality": row.municipality,
+            "has_case_manager": row.case_manager_id is not None,
+            "reachable": row.reachable,
+            "privacy_acknowledged_at": _iso(row.privacy_acknowledged_at),
+            "created_at": _iso(row.created_at),
+            "updated_at": _iso(row.updated_at),
+        },
+        "activity": [{"at": _iso(e.at), "action": e.action} for e in entries],
+        "exported_at": utcnow().isoformat(),
+    }
+
+
+async def erase(session: AsyncSession, client_id: int) -> None:
+    """Delete every row about the client (GDPR Art. 17); the audit keeps only that an erasure happened."""
+    row = await _row(session, client_id)
+    # Conversation state (FSM) may hold what the client typed; it is keyed by chat and user id.
+    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{row.telegram_id}:{row.telegram_id}:%")))
+    await session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
+    await session.delete(row)
+    audit.record(session, "client_erased", actor="system")
+    await session.flush()
+
+
+async def count_by(session: AsyncSession, column: str) -> list[tuple[str | None, int]]:
+    """Client counts grouped by `locale` or `municipality` (no personal data)."""
+    attr = {"locale": Client.locale, "municipality": Client.municipality}[column]
+    rows = (await session.execute(select(attr, func.count()).group_by(attr).order_by(func.count().desc()))).all()
+    return [(key, count) for key, count in rows]

@@ -1,0 +1,50 @@
+"""Staff: synced from the county file, recognised only by numeric Telegram user id."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.county import County
+from bot.db.models import Staff
+from bot.services import audit
+from bot.services.dto import StaffDTO
+
+
+def to_dto(row: Staff) -> StaffDTO:
+    return StaffDTO(
+        id=row.id,
+        telegram_id=row.telegram_id,
+        display_name=row.display_name,
+        role=row.role,
+        languages=tuple(row.languages or ()),
+        office_key=row.office_key,
+    )
+
+
+async def sync_from_county(session: AsyncSession, county: County) -> int:
+    """Upsert the county's staff; people no longer listed are deactivated (their history stays)."""
+    rows = {s.telegram_id: s for s in (await session.scalars(select(Staff))).all()}
+    listed = set()
+    for member in county.staff:
+        listed.add(member.telegram_id)
+        row = rows.get(member.telegram_id)
+        if row is None:
+            row = Staff(telegram_id=member.telegram_id)
+            session.add(row)
+        row.display_name = member.display_name
+        row.role = member.role
+        row.languages = list(member.languages)
+        row.office_key = member.office
+        row.active = True
+    for telegram_id, row in rows.items():
+        if telegram_id not in listed and row.active:
+            row.active = False
+            audit.record(session, "staff_deactivated", actor="system", actor_id=row.id)
+    await session.flush()
+    return len(listed)
+
+
+async def find_active(session: AsyncSession, telegram_id: int) -> StaffDTO | None:
+    row = await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))
+    return to_dto(row) if row else None

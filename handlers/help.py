@@ -1,0 +1,50 @@
+"""/help: what kimbot can do, in the caller's language; staff also see their commands."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Router
+from aiogram.filters import Command
+from aiogram.types import BotCommand, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot.i18n import N_, SUPPORTED_LOCALES
+from bot.services.dto import StaffDTO
+
+CLIENT_COMMANDS = {
+    "start": N_("Start or continue"),
+    "menu": N_("Main menu"),
+    "language": N_("Change the language"),
+    "privacy": N_("Your data"),
+    "help": N_("Help"),
+}
+
+
+async def explain(message: Message, staff: StaffDTO | None) -> None:
+    lines = [
+        _("<b>What kimbot can do for you</b>"),
+        _("/start – start or continue"),
+        _("/menu – the main menu: appointments, documents, your case manager"),
+        _("/language – change the language"),
+        _("/privacy – your data: see it or delete it"),
+        _("/help – this overview"),
+    ]
+    if staff is not None:
+        lines += ["", _("<b>Staff commands</b>"), _("/stats – clients by language and municipality")]
+    await message.answer("\n".join(lines))
+
+
+def build_router() -> Router:
+    router = Router(name="help")
+    router.message.register(explain, Command("help"))
+    return router
+
+
+async def publish_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in every client language (Telegram shows the one matching the app's language)."""
+    for locale in SUPPORTED_LOCALES:
+        commands = [
+            BotCommand(command=name, description=i18n.gettext(text, locale=locale))
+            for name, text in CLIENT_COMMANDS.items()
+        ]
+        await bot.set_my_commands(commands, language_code=locale)

@@ -1,0 +1,74 @@
+"""Outer middlewares: one database session per update (the unit of work), the caller as client or
+staff, and the client's language for aiogram's i18n."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import Chat, TelegramObject, User
+from aiogram.utils.i18n import I18n, I18nMiddleware
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.db.unit_of_work import current_session
+from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
+from bot.services import clients, staff
+from bot.services.dto import ClientDTO, StaffDTO
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class UnitOfWorkMiddleware(BaseMiddleware):
+    """Opens a session per update and commits once the handler returns; rolls back if it raises."""
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self._sessions = sessions
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        async with self._sessions() as session, session.begin():
+            data["session"] = session
+            token = current_session.set(session)
+            try:
+                return await handler(event, data)
+            finally:
+                current_session.reset(token)
+
+
+class CallerMiddleware(BaseMiddleware):
+    """Puts `staff` (StaffDTO | None) and `client` (ClientDTO | None) into the handler data.
+
+    A non-staff user writing to the bot in a private chat is registered as a client on first contact,
+    with the language Telegram reports if kimbot speaks it.
+    """
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        session: AsyncSession = data["session"]
+        user: User | None = data.get("event_from_user")
+        chat: Chat | None = data.get("event_chat")
+        data["staff"] = data["client"] = None
+        if user is not None and not user.is_bot:
+            member = await staff.find_active(session, user.id)
+            data["staff"] = member
+            client = await clients.find_by_telegram_id(session, user.id)
+            if client is None and member is None and chat is not None and chat.type == "private":
+                client = await clients.register(session, user.id, map_language_code(user.language_code))
+            data["client"] = client
+        return await handler(event, data)
+
+
+class ClientLocaleMiddleware(I18nMiddleware):
+    """The stored language of the client; for staff their first supported language; else Telegram's."""
+
+    def __init__(self, i18n: I18n):
+        super().__init__(i18n)
+
+    async def get_locale(self, event: TelegramObject, data: dict[str, Any]) -> str:
+        client: ClientDTO | None = data.get("client")
+        member: StaffDTO | None = data.get("staff")
+        user: User | None = data.get("event_from_user")
+        if client is not None and client.locale:
+            return client.locale
+        if member is not None:
+            return next((lang for lang in member.languages if lang in self.i18n.available_locales), OFFICE_LOCALE)
+        return map_language_code(user.language_code if user else None) or DEFAULT_LOCALE

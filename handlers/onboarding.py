@@ -1,0 +1,117 @@
+"""First contact: /start → language (skipped if Telegram told us) → privacy notice → municipality → menu.
+
+Diagram: docs/flows/onboarding.mmd. State lives in the FSM storage, so a restart resumes the step.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import CommandStart
+from aiogram.fsm.context import FSMContext
+from aiogram.fsm.state import State, StatesGroup
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.county import County
+from bot.services import clients
+from bot.services.dto import ClientDTO
+from handlers import keyboards
+from handlers.keyboards import PrivacyCb, TownCb
+from handlers.texts import main_menu_text, privacy_notice
+
+
+class Onboarding(StatesGroup):
+    language = State()
+    privacy = State()
+    municipality = State()
+
+
+async def continue_onboarding(
+    message: Message, state: FSMContext, client: ClientDTO, county: County, settings: Settings
+) -> None:
+    """Ask for whatever the client has not given yet; show the menu when nothing is missing."""
+    if client.locale is None:
+        await state.set_state(Onboarding.language)
+        await message.answer("🌐 " + _("Please choose your language:"), reply_markup=keyboards.languages())
+    elif client.privacy_acknowledged_at is None:
+        await state.set_state(Onboarding.privacy)
+        await message.answer(
+            privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_acknowledge()
+        )
+    elif not client.municipality:
+        await state.set_state(Onboarding.municipality)
+        await message.answer(_("In which municipality do you live?"), reply_markup=keyboards.municipalities(county))
+    else:
+        await state.clear()
+        await message.answer(main_menu_text(), reply_markup=keyboards.main_menu())
+
+
+async def greet(
+    message: Message, state: FSMContext, client: ClientDTO | None, county: County, settings: Settings
+) -> None:
+    if client is None:  # staff members trying the client side have no client record
+        await message.answer(_("This chat is for clients. Staff commands: /help"))
+        return
+    if not client.onboarded:
+        await message.answer(
+            _("Welcome to kimbot, the assistant of the integration management of {county}.").format(county=county.name)
+        )
+    await continue_onboarding(message, state, client, county, settings)
+
+
+async def acknowledge_privacy(
+    callback: CallbackQuery,
+    state: FSMContext,
+    session: AsyncSession,
+    client: ClientDTO,
+    county: County,
+    settings: Settings,
+) -> None:
+    client = await clients.acknowledge_privacy(session, client.id)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_reply_markup(reply_markup=None)
+        await continue_onboarding(callback.message, state, client, county, settings)
+
+
+async def choose_municipality(
+    callback: CallbackQuery,
+    callback_data: TownCb,
+    state: FSMContext,
+    session: AsyncSession,
+    client: ClientDTO,
+    county: County,
+    settings: Settings,
+) -> None:
+    town = county.municipality(callback_data.key)
+    if town is None:
+        await callback.answer(_("Please choose one of the buttons."), show_alert=True)
+        return
+    client = await clients.set_municipality(session, client.id, town.key)
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(_("Municipality: {name}").format(name=town.name))
+        await continue_onboarding(callback.message, state, client, county, settings)
+
+
+async def remind_to_use_buttons(
+    message: Message, state: FSMContext, client: ClientDTO, county: County, settings: Settings
+) -> None:
+    """Text typed in the middle of onboarding: repeat the current question."""
+    await message.answer(_("Please answer with the buttons below."))
+    await continue_onboarding(message, state, client, county, settings)
+
+
+def build_router() -> Router:
+    router = Router(name="onboarding")
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(greet, CommandStart())
+    router.callback_query.register(acknowledge_privacy, Onboarding.privacy, PrivacyCb.filter(F.action == "ack"))
+    router.callback_query.register(choose_municipality, Onboarding.municipality, TownCb.filter())
+    router.message.register(remind_to_use_buttons, Onboarding.language)
+    router.message.register(remind_to_use_buttons, Onboarding.privacy)
+    router.message.register(remind_to_use_buttons, Onboarding.municipality)
+    return router

@@ -1,0 +1,93 @@
+"""/privacy: the notice again, and the client's rights – export everything, or erase everything."""
+
+from __future__ import annotations
+
+import json
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.fsm.context import FSMContext
+from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.config import Settings
+from bot.county import County
+from bot.services import clients
+from bot.services.dto import ClientDTO
+from handlers import keyboards
+from handlers.keyboards import MenuCb, PrivacyCb
+from handlers.texts import privacy_notice
+
+
+async def show_privacy(message: Message, client: ClientDTO | None, county: County, settings: Settings) -> None:
+    if client is None:
+        await message.answer(_("This chat is for clients. Staff commands: /help"))
+        return
+    await message.answer(privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_rights())
+
+
+async def show_privacy_from_menu(callback: CallbackQuery, county: County, settings: Settings) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_rights()
+        )
+
+
+async def send_export(callback: CallbackQuery, session: AsyncSession, client: ClientDTO | None) -> None:
+    if client is None or not isinstance(callback.message, Message):
+        await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
+        return
+    await callback.answer(_("One moment, I am collecting your data…"))
+    data = await clients.export(session, client.id)
+    payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
+    await callback.message.answer_document(
+        BufferedInputFile(payload, filename=f"kimbot-{client.reference}.json"),
+        caption=_("This is all the data kimbot holds about you."),
+    )
+
+
+async def confirm_erase(callback: CallbackQuery) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.answer(
+            _(
+                "Do you really want to delete all your data? Your appointments and reminders will be "
+                "deleted too. This cannot be undone."
+            ),
+            reply_markup=keyboards.erase_confirmation(),
+        )
+
+
+async def erase_everything(
+    callback: CallbackQuery, state: FSMContext, session: AsyncSession, client: ClientDTO | None
+) -> None:
+    if client is None or not isinstance(callback.message, Message):
+        await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
+        return
+    await clients.erase(session, client.id)
+    await state.clear()
+    await callback.answer()
+    await callback.message.edit_text(
+        _("All your data has been deleted. If you write to me again, we start afresh with /start.")
+    )
+
+
+async def keep_data(callback: CallbackQuery) -> None:
+    await callback.answer()
+    if isinstance(callback.message, Message):
+        await callback.message.edit_text(_("Nothing was deleted."), reply_markup=keyboards.main_menu())
+
+
+def build_router() -> Router:
+    router = Router(name="privacy")
+    router.message.filter(F.chat.type == "private")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.register(show_privacy, Command("privacy"))
+    router.callback_query.register(show_privacy_from_menu, MenuCb.filter(F.action == "privacy"))
+    router.callback_query.register(send_export, PrivacyCb.filter(F.action == "export"))
+    router.callback_query.register(confirm_erase, PrivacyCb.filter(F.action == "erase"))
+    router.callback_query.register(erase_everything, PrivacyCb.filter(F.action == "erase_yes"))
+    router.callback_query.register(keep_data, PrivacyCb.filter(F.action == "erase_no"))
+    return router

@@ -1,0 +1,48 @@
+"""Staff commands. Every one is checked against the staff table by numeric Telegram id."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Router
+from aiogram.filters import BaseFilter, Command
+from aiogram.types import Message
+from aiogram.utils.i18n import get_i18n
+from aiogram.utils.i18n import gettext as _
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.county import County
+from bot.i18n import fmt_number, native_name
+from bot.services import clients
+
+STAFF_COMMANDS = ("stats",)
+
+
+class IsStaff(BaseFilter):
+    """True when the middleware found the caller in the staff table (active, by numeric id)."""
+
+    async def __call__(self, event: Any, staff: Any = None) -> bool:
+        return staff is not None
+
+
+async def show_stats(message: Message, session: AsyncSession, county: County) -> None:
+    locale = get_i18n().current_locale
+    by_language = await clients.count_by(session, "locale")
+    by_town = await clients.count_by(session, "municipality")
+    lines = [_("<b>Clients by language</b>")]
+    lines += [f"{native_name(code) if code else '–'}: {fmt_number(n, locale)}" for code, n in by_language]
+    lines += ["", _("<b>Clients by municipality</b>")]
+    names = {m.key: m.name for m in county.municipalities}
+    lines += [f"{names.get(key or '', '–')}: {fmt_number(n, locale)}" for key, n in by_town]
+    await message.answer("\n".join(lines))
+
+
+async def refuse_non_staff(message: Message) -> None:
+    await message.answer(_("This command is only for staff of the integration management."))
+
+
+def build_router() -> Router:
+    router = Router(name="staff")
+    router.message.register(show_stats, Command(*STAFF_COMMANDS), IsStaff())
+    router.message.register(refuse_non_staff, Command(*STAFF_COMMANDS))
+    return router
