@@ -334,6 +334,10 @@ class BotAPIEmulator:
             raise LookupError(f"the bot sent nothing to chat {chat_id}")
         return messages[-1]
 
+    def unconfirmed_updates(self, token: str | None = None) -> int:
+        """Updates the bot has not yet confirmed with a getUpdates offset."""
+        return len(self._default_bot(token).updates)
+
     def file_content(self, file_id: str) -> bytes:
         return self.files[file_id][1]
 
@@ -421,6 +425,10 @@ class BotAPIEmulator:
         else:
             raw = dict(await request.post()) if request.can_read_body else {}
             raw.update(request.query)
+        # aiogram uploads a file as a part of its own and refers to it as "attach://<part name>".
+        for key, value in list(raw.items()):
+            if isinstance(value, str) and value.startswith("attach://"):
+                raw[key] = raw.pop(value.removeprefix("attach://"), value)
         return {key: self._coerce(key, value) for key, value in raw.items()}
 
     @staticmethod
@@ -521,6 +529,8 @@ class BotAPIEmulator:
         timeout = float(params.get("timeout") or 0)
         if offset:
             bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+            async with self._changed:
+                self._changed.notify_all()
         deadline = time.monotonic() + timeout
         while not bot.updates and time.monotonic() < deadline:
             bot.new_update.clear()
