@@ -830,8 +830,11 @@ class BotAPIEmulator:
                 text = html_to_text(text)
             except EntityError as error:
                 raise ApiError(400, f"Bad Request: can't parse entities: {error}") from None
-        if len(text.encode("utf-16-le")) // 2 > limit:
-            raise ApiError(400, f"Bad Request: {what} is too long")
+        if len(text.encode("utf-16-le")) // 2 > limit:  # Telegram counts UTF-16 code units
+            raise ApiError(
+                400,
+                "Bad Request: message is too long" if what == "message text" else f"Bad Request: {what} is too long",
+            )
         return text
 
     @staticmethod

@@ -1,0 +1,106 @@
+"""Settings refuse what cannot work; the county file is validated with plain-language errors."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from bot.cli import main
+from bot.config import Settings
+from bot.county import CountyFileError, load_county
+
+GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+
+
+def _settings(**env: object) -> Settings:
+    return Settings(_env_file=None, **env)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("token", ["changeme", "<your-token>", "your_bot_token_here", "123:abc"])
+def test_placeholder_or_malformed_token_is_refused(token: str) -> None:
+    with pytest.raises(ValidationError, match="BOT_TOKEN"):
+        _settings(BOT_TOKEN=token)
+
+
+def test_token_is_secret_and_url_normalised() -> None:
+    settings = _settings(BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_URL="http://127.0.0.1:8081/")
+    assert GOOD_TOKEN not in repr(settings)
+    assert settings.telegram_api_url == "http://127.0.0.1:8081"
+    assert settings.database_url.startswith("sqlite+aiosqlite:///")
+
+
+def test_unknown_timezone_is_refused() -> None:
+    with pytest.raises(ValidationError, match="time zone"):
+        _settings(TIMEZONE="Mars/Olympus")
+
+
+def test_example_county_is_kreis_euskirchen() -> None:
+    county = load_county(None)
+    assert county.name == "Kreis Euskirchen"
+    assert len(county.municipalities) == 11
+    assert {m.name for m in county.municipalities} >= {"Bad Münstereifel", "Hellenthal", "Zülpich", "Weilerswist"}
+    assert any("Ausländerbehörde" in o.name for o in county.offices)
+    assert any("Integration Point" in o.name for o in county.offices)
+    assert all(s.telegram_id > 0 for s in county.staff)
+
+
+def test_county_errors_are_plain(tmp_path: Path) -> None:
+    bad = tmp_path / "county.toml"
+    bad.write_text(
+        'name = "X"\nmunicipalities = [{ key = "a", name = "A" }]\n'
+        '[[offices]]\nkey = "o"\nname = "O"\naddress = "Street 1"\nmunicipality = "nowhere"\n'
+        'opening_hours = { mon = "12:00-08:00" }\n'
+        '[[services]]\nkey = "s"\nname = { en = "S" }\nduration_minutes = 30\noffices = ["o"]\n'
+        '[[staff]]\ntelegram_id = 1\ndisplay_name = "P"\nrole = "case_manager"\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CountyFileError) as error:
+        load_county(bad)
+    text = str(error.value)
+    assert "ends before it starts" in text
+    assert "German name" in text
+
+
+def test_county_unknown_reference(tmp_path: Path) -> None:
+    bad = tmp_path / "county.toml"
+    bad.write_text(
+        'name = "X"\nmunicipalities = [{ key = "a", name = "A" }]\n'
+        '[[offices]]\nkey = "o"\nname = "O"\naddress = "Street 1"\nmunicipality = "nowhere"\n'
+        '[[services]]\nkey = "s"\nname = { de = "S" }\nduration_minutes = 30\noffices = ["o", "ghost"]\n',
+        encoding="utf-8",
+    )
+    with pytest.raises(CountyFileError, match="unknown municipality 'nowhere'.*unknown office 'ghost'"):
+        load_county(bad)
+
+
+def test_check_config_reports_problems(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KIMBOT_COUNTY", str(tmp_path / "missing.toml"))
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    assert main(["check-config"]) == 1
+    assert "county file not found" in capsys.readouterr().err
+
+    monkeypatch.setenv("KIMBOT_COUNTY", "")
+    monkeypatch.delenv("KIMBOT_COUNTY")
+    assert main(["check-config"]) == 0
+    assert "Kreis Euskirchen, 11 municipalities" in capsys.readouterr().out
+
+    monkeypatch.setenv("BOT_TOKEN", "changeme")
+    with pytest.raises(SystemExit) as exit_:
+        main(["check-config"])
+    assert exit_.value.code == 2
+    assert "placeholder" in capsys.readouterr().err
+
+
+def test_run_without_token_explains_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert "@BotFather" in err and "BOT_TOKEN=" in err
