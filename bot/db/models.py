@@ -70,3 +70,7 @@ class FsmRecord(Base):
     state: Mapped[str | None] = mapped_column(String(255))
     data: Mapped[str] = mapped_column(Text, default="{}")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
+
+
+# Feature tables live in modules of their own; importing them here registers them on Base.metadata.
+from bot.db import models_outbox  # noqa: E402, F401
