@@ -71,7 +71,7 @@ def test_county_unknown_reference(tmp_path: Path) -> None:
         '[[services]]\nkey = "s"\nname = { de = "S" }\nduration_minutes = 30\noffices = ["o", "ghost"]\n',
         encoding="utf-8",
     )
-    with pytest.raises(CountyFileError, match="unknown municipality 'nowhere'.*unknown office 'ghost'"):
+    with pytest.raises(CountyFileError, match=r"unknown municipality 'nowhere'.*unknown office 'ghost'"):
         load_county(bad)
 
 

@@ -101,7 +101,7 @@ async def test_python_telegram_bot_delivery_honours_api_url(settings: Settings, 
         with pytest.raises(telegram.error.Forbidden):
             await bot.send_message(4, "again")
         emulator.fail("sendMessage", 400, "Bad Request: chat not found")
-        with pytest.raises(telegram.error.BadRequest, match="[Cc]hat not found"):
+        with pytest.raises(telegram.error.BadRequest, match=r"[Cc]hat not found"):
             await bot.send_message(4, "again")
     assert [c.method for c in emulator.calls if c.chat_id == 4] == ["sendmessage"] * 3
 
