@@ -34,8 +34,19 @@ class Settings(BaseSettings):
     county_file: Path | None = Field(default=None, alias="KIMBOT_COUNTY")
     timezone: str = Field(default="Europe/Berlin", alias="TIMEZONE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
+    waitlist_hold_minutes: int = Field(default=15, ge=1, le=24 * 60, alias="WAITLIST_HOLD_MINUTES")
     retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
     data_dir: Path = Field(default=Path("var"), alias="KIMBOT_DATA_DIR")
+    # Outbound messages per second (python-telegram-bot's AIORateLimiter); Telegram allows about 30.
+    delivery_rate: float = Field(default=29.5, gt=0, le=1000, alias="DELIVERY_RATE")
+    # How long a worker holds a claimed outbox row before another worker may send it (after a crash).
+    outbox_lease_seconds: float = Field(default=60, ge=1, le=3600, alias="OUTBOX_LEASE_SECONDS")
+    # Handoff (handlers/relay.py): machine translation via LibreTranslate (off when empty), flood protection,
+    # whether message texts are kept in the database, whether topics show the client's first name.
+    translate_url: str | None = Field(default=None, alias="TRANSLATE_URL")
+    flood_limit: int = Field(default=20, ge=1, le=1000, alias="HANDOFF_FLOOD_LIMIT")
+    keep_transcript: bool = Field(default=False, alias="HANDOFF_TRANSCRIPT")
+    topic_names: bool = Field(default=False, alias="HANDOFF_TOPIC_NAMES")
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -64,7 +75,7 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
         return value
 
-    @field_validator("redis_url", mode="before")
+    @field_validator("redis_url", "translate_url", mode="before")
     @classmethod
     def _empty_redis_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

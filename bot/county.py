@@ -46,6 +46,18 @@ class Municipality(_Strict):
     name: str
 
 
+def _parse_week(value: object) -> object:
+    """{'mon': '08:30-12:00, 13:00-16:00', ...} -> {'mon': (TimeRange, TimeRange), ...}."""
+    if not isinstance(value, dict):
+        return value
+    parsed: dict[str, tuple[TimeRange, ...]] = {}
+    for day, spec in value.items():
+        if day not in WEEKDAYS:
+            raise ValueError(f"{day!r} is not one of {', '.join(WEEKDAYS)}")
+        parsed[day] = parse_ranges(spec) if isinstance(spec, str) else spec
+    return parsed
+
+
 class Office(_Strict):
     key: str = Field(pattern=r"^[a-z0-9_-]+$")
     name: str
@@ -57,14 +69,7 @@ class Office(_Strict):
     @field_validator("opening_hours", mode="before")
     @classmethod
     def _parse_hours(cls, value: object) -> object:
-        if not isinstance(value, dict):
-            return value
-        parsed: dict[str, tuple[TimeRange, ...]] = {}
-        for day, spec in value.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"opening_hours: {day!r} is not one of {', '.join(WEEKDAYS)}")
-            parsed[day] = parse_ranges(spec) if isinstance(spec, str) else spec
-        return parsed
+        return _parse_week(value)
 
 
 class Service(_Strict):
@@ -75,6 +80,14 @@ class Service(_Strict):
     home_visit: bool = False
     staff: tuple[int, ...] = ()
     documents: dict[str, str] = Field(default_factory=dict)
+    description: dict[str, str] = Field(default_factory=dict)
+    buffer_before_minutes: int = Field(default=0, ge=0, le=240)
+    buffer_after_minutes: int = Field(default=0, ge=0, le=240)
+    # Home visits: time to drive between two visits, kept free before and after each one.
+    travel_minutes: int = Field(default=30, ge=0, le=240)
+    min_notice_hours: float = Field(default=2, ge=0, le=24 * 14)
+    horizon_weeks: int = Field(default=8, ge=1, le=52)
+    reminder_hours: tuple[int, ...] = (24, 2)
 
     @field_validator("name")
     @classmethod
@@ -86,6 +99,32 @@ class Service(_Strict):
     def name_for(self, locale: str) -> str:
         return self.name.get(locale) or self.name.get("en") or self.name["de"]
 
+    def description_for(self, locale: str) -> str:
+        return self.description.get(locale) or self.description.get("en") or self.description.get("de", "")
+
+    def documents_for(self, locale: str) -> str:
+        return self.documents.get(locale) or self.documents.get("en") or self.documents.get("de", "")
+
+
+class OutreachDay(_Strict):
+    """A weekday on which a case manager drives out for home visits to the listed municipalities."""
+
+    weekday: str
+    municipalities: tuple[str, ...]
+    hours: tuple[TimeRange, ...]
+
+    @field_validator("weekday")
+    @classmethod
+    def _weekday(cls, value: str) -> str:
+        if value not in WEEKDAYS:
+            raise ValueError(f"{value!r} is not one of {', '.join(WEEKDAYS)}")
+        return value
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _parse(cls, value: object) -> object:
+        return parse_ranges(value) if isinstance(value, str) else value
+
 
 class StaffMember(_Strict):
     telegram_id: int = Field(gt=0, description="numeric Telegram user id, never a @username")
@@ -93,6 +132,14 @@ class StaffMember(_Strict):
     role: Literal["case_manager", "admin"]
     languages: tuple[str, ...] = ("de",)
     office: str | None = None
+    # Weekly working hours (breaks are the gaps); without them the office's opening hours apply.
+    hours: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict)
+    outreach: tuple[OutreachDay, ...] = ()
+
+    @field_validator("hours", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: object) -> object:
+        return _parse_week(value)
 
 
 class County(_Strict):
@@ -133,12 +180,25 @@ class County(_Strict):
         for member in self.staff:
             if member.office is not None and member.office not in offices:
                 problems.append(f"staff {member.telegram_id}: unknown office {member.office!r}")
+            for day in member.outreach:
+                for town in day.municipalities:
+                    if town not in towns:
+                        problems.append(f"staff {member.telegram_id}: outreach to unknown municipality {town!r}")
         if problems:
             raise ValueError("; ".join(problems))
         return self
 
     def municipality(self, key: str) -> Municipality | None:
         return next((m for m in self.municipalities if m.key == key), None)
+
+    def office(self, key: str) -> Office | None:
+        return next((o for o in self.offices if o.key == key), None)
+
+    def service(self, key: str) -> Service | None:
+        return next((s for s in self.services if s.key == key), None)
+
+    def staff_member(self, telegram_id: int) -> StaffMember | None:
+        return next((s for s in self.staff if s.telegram_id == telegram_id), None)
 
 
 class CountyFileError(Exception):

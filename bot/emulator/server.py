@@ -273,10 +273,59 @@ class BotAPIEmulator:
         await self._push_update({"message": message}, token)
         return message
 
-    async def edit_user_message(self, message: dict[str, Any], text: str, token: str | None = None) -> None:
-        message["text"] = text
+    async def edit_user_message(
+        self, message: dict[str, Any], text: str | None = None, token: str | None = None, *, caption: str | None = None
+    ) -> None:
+        """The user edits a message of theirs (private chat or group topic); the bot gets `edited_message`."""
+        if text is not None:
+            message["text"] = text
+        if caption is not None:
+            message["caption"] = caption
         message["edit_date"] = int(time.time())
-        await self._push_update({"edited_message": message}, token)
+        await self._push_update({"edited_message": dict(message)}, token)
+
+    async def send_media(
+        self,
+        user_id: int,
+        kind: str,
+        *,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        token: str | None = None,
+    ) -> dict[str, Any]:
+        """The user sends a photo, document, voice note, video, audio, location or contact."""
+        file_id = f"U{next(self._ids):08d}"
+        self.files[file_id] = (f"{kind}-{file_id}", b"\x00" * 16)
+        described = {"file_id": file_id, "file_unique_id": file_id, "file_size": 16}
+        content: dict[str, Any] = {
+            "photo": {"photo": [described | {"width": 640, "height": 480}]},
+            "document": {"document": described | {"file_name": "scan.pdf", "mime_type": "application/pdf"}},
+            "voice": {"voice": described | {"duration": 3, "mime_type": "audio/ogg"}},
+            "video": {"video": described | {"width": 640, "height": 480, "duration": 3}},
+            "audio": {"audio": described | {"duration": 3}},
+            "video_note": {"video_note": described | {"length": 240, "duration": 3}},
+            "location": {"location": {"latitude": 50.66, "longitude": 6.79}},
+            "contact": {"contact": {"phone_number": "+4922511234", "first_name": "Contact"}},
+        }[kind]
+        if caption is not None:
+            content["caption"] = caption
+        return await self.send_message(
+            user_id, "", chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, token=token, **content
+        )
+
+    def close_topic(self, chat_id: int, thread_id: int) -> None:
+        """Someone closes the topic in the Telegram app: sends into it fail with TOPIC_CLOSED."""
+        self.topics[(chat_id, thread_id)]["closed"] = True
+
+    def topic_messages(self, chat_id: int, thread_id: int) -> list[dict[str, Any]]:
+        """Messages (the bot's and people's) in a forum topic, oldest first."""
+        return [
+            m
+            for (cid, _), m in sorted(self.messages.items())
+            if cid == chat_id and m.get("message_thread_id") == thread_id
+        ]
 
     async def press(
         self,
@@ -419,7 +468,7 @@ class BotAPIEmulator:
                 if not isinstance(part, BodyPartReader) or part.name is None:
                     continue
                 if part.filename:
-                    raw[part.name] = ("file", part.filename, await part.read())
+                    raw[part.name] = ("file", part.filename, bytes(await part.read()))
                 else:
                     raw[part.name] = await part.text()
         else:
@@ -589,7 +638,7 @@ class BotAPIEmulator:
         chat = self._writable_chat(params)
         text = self._render(params.get("text"), params.get("parse_mode"), TEXT_LIMIT, "message text")
         message = self._new_message(
-            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply(chat, params)
         )
         message["text"] = text
         self._attach_markup(message, params)
@@ -599,7 +648,7 @@ class BotAPIEmulator:
         chat = self._writable_chat(params)
         caption = params.get("caption")
         message = self._new_message(
-            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply(chat, params)
         )
         if caption:
             message["caption"] = self._render(caption, params.get("parse_mode"), CAPTION_LIMIT, "message caption")
@@ -647,7 +696,7 @@ class BotAPIEmulator:
         if source is None:
             raise ApiError(400, "Bad Request: message to copy not found")
         message = self._new_message(
-            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply_to(params)
+            chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params), reply_to=self._reply(chat, params)
         )
         for key in (
             "text",
@@ -665,7 +714,9 @@ class BotAPIEmulator:
         ):
             if key in source:
                 message[key] = source[key]
-        if "caption" in params:
+        if "caption" in params and not params["caption"]:
+            message.pop("caption", None)
+        elif "caption" in params:
             message["caption"] = self._render(
                 params["caption"], params.get("parse_mode"), CAPTION_LIMIT, "message caption"
             )
@@ -673,6 +724,44 @@ class BotAPIEmulator:
             raise ApiError(400, "Bad Request: message caption is too long")
         self._attach_markup(message, params)
         return {"message_id": message["message_id"]}
+
+    async def _m_copymessages(self, bot: _Bot, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Copies up to 100 messages in their order; ids that no longer exist are skipped, like Telegram does."""
+        ids = params.get("message_ids") or []
+        if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+            raise ApiError(400, "Bad Request: message_ids must contain 1-100 ids")
+        if ids != sorted(ids):
+            raise ApiError(400, "Bad Request: message identifiers must be in a strictly increasing order")
+        results = []
+        for message_id in ids:
+            if (int(params["from_chat_id"]), int(message_id)) not in self.messages:
+                continue
+            single = {k: v for k, v in params.items() if k not in ("message_ids", "remove_caption")}
+            results.append(await self._m_copymessage(bot, single | {"message_id": int(message_id)}))
+        if not results:
+            raise ApiError(400, "Bad Request: message to copy not found")
+        return results
+
+    async def _m_sendcontact(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        chat = self._writable_chat(params)
+        message = self._new_message(chat["id"], self._bot_user(bot), thread_id=self._thread(chat, params))
+        message["contact"] = {"phone_number": str(params["phone_number"]), "first_name": str(params["first_name"])}
+        return message
+
+    async def _m_pinchatmessage(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        key = (chat["id"], int(params.get("message_id") or 0))
+        if key not in self.messages:
+            raise ApiError(400, "Bad Request: message to pin not found")
+        self.messages[key]["pinned"] = True
+        return True
+
+    async def _m_unpinchatmessage(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        chat = self._chat(params)
+        message = self.messages.get((chat["id"], int(params.get("message_id") or 0)))
+        if message is not None:
+            message.pop("pinned", None)
+        return True
 
     async def _m_forwardmessage(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         result = await self._m_copymessage(bot, params)
@@ -805,6 +894,17 @@ class BotAPIEmulator:
         if topic is None:
             raise ApiError(400, "Bad Request: TOPIC_ID_INVALID")
         return topic
+
+    def _reply(self, chat: dict[str, Any], params: dict[str, Any]) -> int | None:
+        """The message replied to; None if it is gone and the sender allowed sending without the reply."""
+        reply_to = self._reply_to(params)
+        reply = params.get("reply_parameters")
+        allowed = params.get("allow_sending_without_reply") or (
+            isinstance(reply, dict) and reply.get("allow_sending_without_reply")
+        )
+        if reply_to is not None and allowed and (chat["id"], reply_to) not in self.messages:
+            return None
+        return reply_to
 
     @staticmethod
     def _reply_to(params: dict[str, Any]) -> int | None:

@@ -1,0 +1,518 @@
+"""Booking, cancelling and rescheduling appointments, the waitlist, and the staff agenda.
+
+No check-then-insert: PostgreSQL refuses an overlapping appointment through an exclusion constraint; on SQLite every
+booking first takes the database's write lock (`BEGIN IMMEDIATE`), so checking and inserting cannot interleave.
+Every function that touches an appointment for a client selects it with that client's id: ids in callback data
+can be forged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.county import County, Service
+from bot.db.base import utcnow
+from bot.db.models import Client, Staff
+from bot.db.models_appointments import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
+from bot.services import audit, outbox
+from bot.services.availability import Slot
+
+HOLD_MINUTES_DEFAULT = 15
+
+
+class SlotTaken(Exception):
+    """Someone else took the slot a moment ago."""
+
+
+class AppointmentNotFound(LookupError):
+    """No such appointment for this client (or staff member) – the same answer for 'not yours'."""
+
+
+@dataclass(frozen=True, slots=True)
+class AppointmentDTO:
+    id: int
+    client_id: int
+    staff_id: int
+    service_key: str
+    office_key: str | None
+    starts_at: datetime
+    ends_at: datetime
+    status: str
+    sequence: int
+    confirmed: bool
+    hold_expires_at: datetime | None
+    has_home_address: bool
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaItem:
+    appointment: AppointmentDTO
+    client_reference: str
+    staff_name: str
+
+
+def to_dto(row: Appointment) -> AppointmentDTO:
+    return AppointmentDTO(
+        id=row.id,
+        client_id=row.client_id,
+        staff_id=row.staff_id,
+        service_key=row.service_key,
+        office_key=row.office_key,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        status=row.status,
+        sequence=row.sequence,
+        confirmed=row.confirmed_at is not None,
+        hold_expires_at=row.hold_expires_at,
+        has_home_address=bool(row.home_address),
+    )
+
+
+async def take_write_lock(session: AsyncSession) -> bool:
+    """On SQLite, start the transaction with BEGIN IMMEDIATE so that concurrent bookings queue up here; returns
+    True on SQLite (where the caller must check for overlaps itself), False on PostgreSQL (the constraint does).
+
+    pysqlite opens a transaction only at the first write; if this session has written already it holds the lock.
+    """
+    connection = await session.connection()
+    if connection.dialect.name != "sqlite":
+        return False
+    raw = await connection.get_raw_connection()
+    if not raw.driver_connection.in_transaction:  # type: ignore[union-attr]
+        await connection.exec_driver_sql("BEGIN IMMEDIATE")
+    return True
+
+
+async def _overlap_exists(session: AsyncSession, slot: Slot, ignore_id: int | None = None) -> bool:
+    conditions = [
+        Appointment.staff_id == slot.staff_id,
+        Appointment.status.in_(OCCUPYING),
+        Appointment.busy_from < slot.busy_until,
+        Appointment.busy_until > slot.busy_from,
+    ]
+    if ignore_id is not None:
+        conditions.append(Appointment.id != ignore_id)
+    booked = await session.scalar(select(Appointment.id).where(and_(*conditions)).limit(1))
+    absent = await session.scalar(
+        select(Absence.id)
+        .where(Absence.staff_id == slot.staff_id, Absence.starts_at < slot.busy_until, Absence.ends_at > slot.busy_from)
+        .limit(1)
+    )
+    return booked is not None or absent is not None
+
+
+async def _client_chat(session: AsyncSession, client_id: int) -> int:
+    telegram_id = await session.scalar(select(Client.telegram_id).where(Client.id == client_id))
+    if telegram_id is None:
+        raise LookupError("client not found")
+    return int(telegram_id)
+
+
+async def _plan_messages(session: AsyncSession, row: Appointment, service: Service, event: str) -> None:
+    """Reminders for the client and a note to the responsible staff member, in this transaction."""
+    await outbox.cancel(session, f"appointment:{row.id}:reminder:")
+    if row.status == "booked":
+        chat_id = await _client_chat(session, row.client_id)
+        for hours in service.reminder_hours:
+            due = row.starts_at - timedelta(hours=hours)
+            if due > utcnow():
+                await outbox.enqueue(
+                    session,
+                    key=f"appointment:{row.id}:reminder:{hours}h:{int(row.starts_at.timestamp())}",
+                    chat_id=chat_id,
+                    client_id=row.client_id,
+                    template="appointment_reminder",
+                    params={"appointment_id": row.id, "hours": hours},
+                    due_at=due,
+                    expires_at=row.starts_at,
+                )
+    staff_chat = await session.scalar(select(Staff.telegram_id).where(Staff.id == row.staff_id))
+    if staff_chat is not None:
+        await outbox.enqueue(
+            session,
+            key=f"appointment:{row.id}:staff:{event}:{row.sequence}",
+            chat_id=int(staff_chat),
+            template="staff_appointment_event",
+            params={"appointment_id": row.id, "event": event},
+            due_at=utcnow(),
+            priority=outbox.ALERT_PRIORITY,
+        )
+
+
+async def book(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    slot: Slot,
+    service: Service,
+    home_address: str | None = None,
+    booked_by_staff_id: int | None = None,
+) -> AppointmentDTO:
+    """Book `slot` for the client. A repeated request for the same slot returns the same appointment."""
+    sqlite = await take_write_lock(session)
+    mine = await session.scalar(
+        select(Appointment).where(
+            Appointment.client_id == client_id,
+            Appointment.staff_id == slot.staff_id,
+            Appointment.starts_at == slot.starts_at,
+            Appointment.service_key == service.key,
+            Appointment.status == "booked",
+        )
+    )
+    if mine is not None:
+        return to_dto(mine)
+    if sqlite and await _overlap_exists(session, slot):
+        raise SlotTaken
+    row = Appointment(
+        client_id=client_id,
+        staff_id=slot.staff_id,
+        service_key=service.key,
+        office_key=slot.office_key,
+        starts_at=slot.starts_at,
+        ends_at=slot.ends_at,
+        busy_from=slot.busy_from,
+        busy_until=slot.busy_until,
+        status="booked",
+        home_address=home_address if slot.office_key is None else None,
+        booked_by_staff_id=booked_by_staff_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            await session.flush()
+    except IntegrityError as exc:  # the exclusion constraint: someone else was faster
+        raise SlotTaken from exc
+    audit.record(
+        session,
+        "appointment_booked",
+        actor="staff" if booked_by_staff_id else "client",
+        actor_id=booked_by_staff_id or client_id,
+        client_id=client_id,
+        appointment_id=row.id,
+    )
+    await _plan_messages(session, row, service, "booked")
+    return to_dto(row)
+
+
+async def _owned(session: AsyncSession, client_id: int, appointment_id: int, for_update: bool = True) -> Appointment:
+    query = select(Appointment).where(Appointment.id == appointment_id, Appointment.client_id == client_id)
+    if for_update:
+        query = query.with_for_update()
+    row = await session.scalar(query)
+    if row is None:
+        raise AppointmentNotFound
+    return row
+
+
+async def get_for_client(session: AsyncSession, client_id: int, appointment_id: int) -> AppointmentDTO:
+    return to_dto(await _owned(session, client_id, appointment_id, for_update=False))
+
+
+async def upcoming(session: AsyncSession, client_id: int) -> list[AppointmentDTO]:
+    rows = await session.scalars(
+        select(Appointment)
+        .where(Appointment.client_id == client_id, Appointment.status == "booked", Appointment.ends_at > utcnow())
+        .order_by(Appointment.starts_at)
+    )
+    return [to_dto(r) for r in rows]
+
+
+async def home_address(session: AsyncSession, appointment_id: int) -> str | None:
+    """For staff who open the appointment detail; never sent to the staff group."""
+    return await session.scalar(select(Appointment.home_address).where(Appointment.id == appointment_id))
+
+
+async def cancel(
+    session: AsyncSession, county: County, *, client_id: int, appointment_id: int, hold_minutes: int
+) -> AppointmentDTO:
+    await take_write_lock(session)
+    row = await _owned(session, client_id, appointment_id)
+    if row.status not in ("booked", "held"):
+        raise AppointmentNotFound
+    row.status = "cancelled"
+    row.home_address = None
+    row.sequence += 1
+    await session.flush()
+    audit.record(
+        session, "appointment_cancelled", actor="client", actor_id=client_id, client_id=client_id, appointment_id=row.id
+    )
+    service = county.service(row.service_key)
+    if service is not None:
+        await _plan_messages(session, row, service, "cancelled")
+        await offer_freed_slot(session, service, row, hold_minutes)
+    return to_dto(row)
+
+
+async def reschedule(
+    session: AsyncSession, county: County, *, client_id: int, appointment_id: int, slot: Slot, hold_minutes: int
+) -> AppointmentDTO:
+    """Move the appointment to `slot` atomically: the new time is taken in the same row and transaction, so if it
+    is gone nothing changes (SlotTaken); the old time is freed (and offered to the waitlist) only on success."""
+    sqlite = await take_write_lock(session)
+    row = await _owned(session, client_id, appointment_id)
+    if row.status != "booked":
+        raise AppointmentNotFound
+    service = county.service(row.service_key)
+    if service is None:
+        raise AppointmentNotFound
+    if sqlite and await _overlap_exists(session, slot, ignore_id=row.id):
+        raise SlotTaken
+    old = Appointment(
+        staff_id=row.staff_id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        busy_from=row.busy_from,
+        busy_until=row.busy_until,
+        service_key=row.service_key,
+        office_key=row.office_key,
+    )
+    try:
+        async with session.begin_nested():
+            row.staff_id, row.office_key = slot.staff_id, slot.office_key
+            row.starts_at, row.ends_at = slot.starts_at, slot.ends_at
+            row.busy_from, row.busy_until = slot.busy_from, slot.busy_until
+            row.sequence += 1
+            row.confirmed_at = None
+            await session.flush()
+    except IntegrityError as exc:
+        await session.refresh(row)
+        raise SlotTaken from exc
+    audit.record(
+        session,
+        "appointment_rescheduled",
+        actor="client",
+        actor_id=client_id,
+        client_id=client_id,
+        appointment_id=row.id,
+    )
+    await _plan_messages(session, row, service, "rescheduled")
+    await offer_freed_slot(session, service, old, hold_minutes)
+    return to_dto(row)
+
+
+async def confirm_attendance(session: AsyncSession, *, client_id: int, appointment_id: int) -> AppointmentDTO:
+    row = await _owned(session, client_id, appointment_id)
+    if row.status != "booked":
+        raise AppointmentNotFound
+    row.confirmed_at = row.confirmed_at or utcnow()
+    await session.flush()
+    return to_dto(row)
+
+
+# ---------------------------------------------------------------- waitlist
+
+
+async def join_waitlist(
+    session: AsyncSession,
+    *,
+    client_id: int,
+    service_key: str,
+    before: datetime | None = None,
+    replaces_appointment_id: int | None = None,
+) -> int:
+    existing = await session.scalar(
+        select(WaitlistEntry.id).where(
+            WaitlistEntry.client_id == client_id,
+            WaitlistEntry.service_key == service_key,
+            WaitlistEntry.status.in_(("waiting", "offered")),
+        )
+    )
+    if existing is not None:
+        return int(existing)
+    entry = WaitlistEntry(
+        client_id=client_id, service_key=service_key, before=before, replaces_appointment_id=replaces_appointment_id
+    )
+    session.add(entry)
+    await session.flush()
+    audit.record(session, "waitlist_joined", actor="client", actor_id=client_id, client_id=client_id)
+    return entry.id
+
+
+async def offer_freed_slot(session: AsyncSession, service: Service, freed: Appointment, hold_minutes: int) -> bool:
+    """Offer a freed slot to the first waitlisted client it suits, holding it for `hold_minutes`."""
+    if freed.starts_at <= utcnow() + timedelta(hours=service.min_notice_hours):
+        return False
+    candidates = await session.scalars(
+        select(WaitlistEntry)
+        .where(
+            WaitlistEntry.service_key == service.key,
+            WaitlistEntry.status == "waiting",
+            WaitlistEntry.client_id != freed.client_id,
+        )
+        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
+    )
+    for entry in candidates:
+        if entry.before is not None and freed.starts_at >= entry.before:
+            continue
+        hold = Appointment(
+            client_id=entry.client_id,
+            staff_id=freed.staff_id,
+            service_key=service.key,
+            office_key=freed.office_key,
+            starts_at=freed.starts_at,
+            ends_at=freed.ends_at,
+            busy_from=freed.busy_from,
+            busy_until=freed.busy_until,
+            status="held",
+            hold_expires_at=utcnow() + timedelta(minutes=hold_minutes),
+        )
+        try:
+            async with session.begin_nested():
+                session.add(hold)
+                await session.flush()
+        except IntegrityError:
+            return False
+        entry.status, entry.offered_appointment_id = "offered", hold.id
+        await outbox.enqueue(
+            session,
+            key=f"waitlist:{entry.id}:offer:{hold.id}",
+            chat_id=await _client_chat(session, entry.client_id),
+            client_id=entry.client_id,
+            template="waitlist_offer",
+            params={"appointment_id": hold.id},
+            due_at=utcnow(),
+            expires_at=hold.hold_expires_at,
+        )
+        return True
+    return False
+
+
+async def accept_offer(session: AsyncSession, county: County, *, client_id: int, appointment_id: int) -> AppointmentDTO:
+    await take_write_lock(session)
+    row = await _owned(session, client_id, appointment_id)
+    if row.status != "held" or (row.hold_expires_at is not None and row.hold_expires_at < utcnow()):
+        raise AppointmentNotFound
+    row.status, row.hold_expires_at = "booked", None
+    entry = await session.scalar(select(WaitlistEntry).where(WaitlistEntry.offered_appointment_id == row.id))
+    if entry is not None:
+        entry.status = "done"
+        if entry.replaces_appointment_id is not None:
+            previous = await session.scalar(
+                select(Appointment).where(
+                    Appointment.id == entry.replaces_appointment_id,
+                    Appointment.client_id == client_id,
+                    Appointment.status == "booked",
+                )
+            )
+            if previous is not None:
+                previous.status = "cancelled"
+                await outbox.cancel(session, f"appointment:{previous.id}:reminder:")
+    await session.flush()
+    audit.record(
+        session,
+        "waitlist_offer_accepted",
+        actor="client",
+        actor_id=client_id,
+        client_id=client_id,
+        appointment_id=row.id,
+    )
+    service = county.service(row.service_key)
+    if service is not None:
+        await _plan_messages(session, row, service, "booked")
+    return to_dto(row)
+
+
+async def decline_offer(
+    session: AsyncSession, county: County, *, client_id: int, appointment_id: int, hold_minutes: int
+) -> None:
+    row = await _owned(session, client_id, appointment_id)
+    if row.status != "held":
+        raise AppointmentNotFound
+    await _release_hold(session, county, row, hold_minutes)
+
+
+async def _release_hold(session: AsyncSession, county: County, row: Appointment, hold_minutes: int) -> None:
+    row.status = "cancelled"
+    await session.flush()
+    entry = await session.scalar(select(WaitlistEntry).where(WaitlistEntry.offered_appointment_id == row.id))
+    if entry is not None:
+        entry.status = "left"
+    service = county.service(row.service_key)
+    if service is not None:
+        await offer_freed_slot(session, service, row, hold_minutes)
+
+
+async def expire_holds(session: AsyncSession, county: County, hold_minutes: int) -> int:
+    """Offers not taken in time go to the next waitlisted client (a scheduler job calls this)."""
+    await take_write_lock(session)
+    rows = (
+        await session.scalars(
+            select(Appointment).where(Appointment.status == "held", Appointment.hold_expires_at < utcnow())
+        )
+    ).all()
+    for row in rows:
+        await _release_hold(session, county, row, hold_minutes)
+    return len(rows)
+
+
+# ---------------------------------------------------------------- staff side
+
+
+async def agenda(session: AsyncSession, staff_id: int, start: datetime, end: datetime) -> list[AgendaItem]:
+    rows = await session.execute(
+        select(Appointment, Client.reference, Staff.display_name)
+        .join(Client, Client.id == Appointment.client_id)
+        .join(Staff, Staff.id == Appointment.staff_id)
+        .where(
+            Appointment.staff_id == staff_id,
+            Appointment.status.in_(("booked", "attended", "no_show")),
+            Appointment.starts_at >= start,
+            Appointment.starts_at < end,
+        )
+        .order_by(Appointment.starts_at)
+    )
+    return [AgendaItem(to_dto(a), reference, name) for a, reference, name in rows.all()]
+
+
+async def mark_outcome(session: AsyncSession, *, staff_id: int, appointment_id: int, outcome: str) -> AppointmentDTO:
+    """Attended or no-show, by the staff member whose appointment it is."""
+    if outcome not in ("attended", "no_show"):
+        raise ValueError(outcome)
+    row = await session.scalar(
+        select(Appointment).where(Appointment.id == appointment_id, Appointment.staff_id == staff_id).with_for_update()
+    )
+    if row is None or row.status not in ("booked", "attended", "no_show"):
+        raise AppointmentNotFound
+    if row.status != outcome:
+        counter = await session.get(NoShowCount, row.client_id)
+        if counter is None:
+            counter = NoShowCount(client_id=row.client_id, count=0)
+            session.add(counter)
+        if outcome == "no_show":
+            counter.count += 1
+        elif row.status == "no_show":
+            counter.count = max(0, counter.count - 1)
+        row.status = outcome
+        row.home_address = None
+    await session.flush()
+    return to_dto(row)
+
+
+async def no_shows(session: AsyncSession, client_id: int) -> int:
+    return int(await session.scalar(select(NoShowCount.count).where(NoShowCount.client_id == client_id)) or 0)
+
+
+async def block_time(session: AsyncSession, *, staff_id: int, start: datetime, end: datetime, reason: str) -> int:
+    """Make the staff member unavailable; booked appointments stay (staff decide about them)."""
+    if end <= start:
+        raise ValueError("end before start")
+    absence = Absence(staff_id=staff_id, starts_at=start, ends_at=end, reason=reason)
+    session.add(absence)
+    await session.flush()
+    audit.record(session, "time_blocked", actor="staff", actor_id=staff_id)
+    return absence.id
+
+
+async def forget_past_addresses(session: AsyncSession) -> int:
+    """Home addresses are kept only as long as the appointment (retention job)."""
+    result = await session.execute(
+        update(Appointment)
+        .where(Appointment.home_address.is_not(None), Appointment.ends_at < utcnow())
+        .values(home_address=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
