@@ -24,12 +24,16 @@ from bot.config import Settings
 from bot.county import County, load_county
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
+from bot.delivery import TelegramSender, create_delivery_bot
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
+from bot.scheduler import Jobs, register_jobs
 from bot.services import staff
+from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
 from handlers import build_root_router, errors
 from handlers.help import publish_commands
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
+from handlers.notifications import NotificationRenderer
 
 log = logging.getLogger("kimbot")
 
@@ -93,6 +97,16 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
     return AsyncIOScheduler(timezone=settings.tz, job_defaults={"coalesce": True, "misfire_grace_time": 300})
 
 
+def build_delivery(
+    settings: Settings, county: County, sessions: async_sessionmaker[AsyncSession], i18n: I18n
+) -> tuple[TelegramSender, DeliveryWorker]:
+    """The outbox drain: PTB sends, aiogram's catalogs render, the database holds the state."""
+    sender = TelegramSender(create_delivery_bot(settings))
+    config = WorkerConfig(lease_seconds=settings.outbox_lease_seconds, staff_chat_id=settings.staff_chat_id)
+    worker = DeliveryWorker(sessions, NotificationRenderer(i18n, county, settings.tz), sender, config)
+    return sender, worker
+
+
 @dataclass
 class App:
     settings: Settings
@@ -105,6 +119,9 @@ class App:
     bot: Bot
     scheduler: AsyncIOScheduler
     closed: bool = field(default=False)
+    # Outbound messages (reminders, alerts): python-telegram-bot behind the outbox drain job.
+    sender: TelegramSender | None = None
+    worker: DeliveryWorker | None = None
 
     async def close(self) -> None:
         if self.closed:
@@ -115,6 +132,8 @@ class App:
         await self.storage.close()
         await self.dispatcher.fsm.events_isolation.close()
         await self.bot.session.close()
+        if self.sender is not None:
+            await self.sender.close()
         await self.engine.dispose()
 
 
@@ -134,6 +153,9 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
     i18n = build_i18n(settings)
     storage, isolation = build_fsm_storage(settings, sessions)
     dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
+    scheduler = build_scheduler(settings)
+    sender, worker = build_delivery(settings, county, sessions, i18n)
+    register_jobs(scheduler, Jobs(settings, sessions, worker))
     return App(
         settings=settings,
         county=county,
@@ -143,7 +165,9 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
         storage=storage,
         dispatcher=dispatcher,
         bot=build_bot(settings),
-        scheduler=build_scheduler(settings),
+        scheduler=scheduler,
+        sender=sender,
+        worker=worker,
     )
 
 

@@ -1,9 +1,69 @@
-"""Placeholder router; the feature that owns this module fills it in."""
+"""Buttons on appointment reminders: "I will come" and "Cancel / reschedule".
+
+The appointment id in the callback data is never trusted: confirming goes through the appointments service,
+which selects the appointment together with the caller's client id.
+"""
 
 from __future__ import annotations
 
-from aiogram import Router
+import contextlib
+
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.services.dto import ClientDTO
+from handlers.keyboards import MenuCb
+
+
+class ReminderCb(CallbackData, prefix="rm"):
+    action: str  # come | change
+    appointment_id: int
+
+
+async def confirm_attendance(
+    callback: CallbackQuery, callback_data: ReminderCb, session: AsyncSession, client: ClientDTO | None
+) -> None:
+    from bot.services import appointments  # developed alongside this feature
+
+    if client is None:
+        await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
+        return
+    try:
+        await appointments.confirm_attendance(session, client_id=client.id, appointment_id=callback_data.appointment_id)
+    except LookupError:
+        await callback.answer(_("This appointment is no longer active. Please use /menu."), show_alert=True)
+        return
+    await callback.answer(_("Thank you! We look forward to seeing you."))
+    if isinstance(callback.message, Message):
+        kb = InlineKeyboardBuilder()
+        kb.button(
+            text=_("Cancel / reschedule"),
+            callback_data=ReminderCb(action="change", appointment_id=callback_data.appointment_id),
+        )
+        with contextlib.suppress(TelegramBadRequest):  # the reminder keeps only the button that still makes sense
+            await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
+
+
+async def offer_change(callback: CallbackQuery, client: ClientDTO | None) -> None:
+    """Cancelling and moving live in "My appointments", where the appointment is shown with its options."""
+    await callback.answer()
+    if client is None or not isinstance(callback.message, Message):
+        return
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("My appointments"), callback_data=MenuCb(action="appointments"))
+    await callback.message.answer(
+        _("You can cancel or move the appointment in “My appointments”."), reply_markup=kb.as_markup()
+    )
 
 
 def build_router() -> Router:
-    return Router(name="reminders")
+    router = Router(name="reminders")
+    router.callback_query.filter(F.message.chat.type == "private")
+    router.callback_query.register(confirm_attendance, ReminderCb.filter(F.action == "come"))
+    router.callback_query.register(offer_change, ReminderCb.filter(F.action == "change"))
+    return router

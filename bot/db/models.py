@@ -74,5 +74,6 @@ class FsmRecord(Base):
 
 # Feature tables live in modules of their own; importing them here registers them on Base.metadata.
 from bot.db import models_outbox  # noqa: E402, F401
+from bot.db import models_documents  # noqa: E402, F401
 from bot.db import models_appointments  # noqa: E402, F401
 from bot.db import models_handoff  # noqa: E402, F401

@@ -3,17 +3,23 @@ change that causes it, so a rollback queues nothing and a commit loses nothing."
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.models import Client, Staff
 from bot.db.models_outbox import OutboxMessage
+from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE
 
 REMINDER_PRIORITY = 0
 ALERT_PRIORITY = 0
 BROADCAST_PRIORITY = 10
+
+# Template keys the renderer (handlers/notifications.py) knows.
+STAFF_UNREACHABLE_TEMPLATE = "staff_client_unreachable"
 
 
 async def enqueue(
@@ -67,3 +73,252 @@ async def cancel(session: AsyncSession, key_prefix: str) -> int:
         .values(status="cancelled")
     )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Draining the outbox: claims are leases, outcomes are fenced by the lease they were claimed with.
+# ---------------------------------------------------------------------------------------------------------------
+
+FINAL_STATUSES = ("sent", "failed", "unreachable", "cancelled", "dropped")
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A row this worker holds a lease on, with everything needed to render it now."""
+
+    id: int
+    key: str
+    client_id: int | None
+    chat_id: int
+    thread_id: int | None
+    template: str
+    params: dict[str, Any]
+    attempts: int
+    lease_until: datetime
+    # Recipient's languages, most preferred first (the client's current language, or a staff member's).
+    locales: tuple[str, ...]
+
+
+def _due(now: datetime) -> ColumnElement[bool]:
+    """Pending and due, or claimed by a worker whose lease has run out (it crashed or hung)."""
+    return or_(
+        and_(OutboxMessage.status == "pending", OutboxMessage.due_at <= now),
+        and_(OutboxMessage.status == "sending", OutboxMessage.lease_until < now),
+    )
+
+
+async def drop_expired(session: AsyncSession, now: datetime) -> int:
+    """Rows that no longer make sense (e.g. the appointment has started) are dropped, with the reason."""
+    result = await session.execute(
+        update(OutboxMessage)
+        .where(_due(now), OutboxMessage.expires_at.is_not(None), OutboxMessage.expires_at <= now)
+        .values(status="dropped", lease_until=None, last_error="expired before it could be delivered")
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def claim(session: AsyncSession, *, now: datetime, limit: int, lease_seconds: float) -> list[ClaimedMessage]:
+    """Lease up to `limit` due rows to the caller; no other worker gets them until the lease runs out.
+
+    Run it in a transaction of its own that commits right away. PostgreSQL: `FOR UPDATE SKIP LOCKED`, so
+    concurrent workers take disjoint rows without waiting. SQLite: a single conditional UPDATE … RETURNING as the
+    first statement of the transaction takes the write lock (waiting on busy_timeout); its WHERE re-checks the
+    status, so a second process can never claim a row that is already leased.
+    """
+    await drop_expired(session, now)
+    lease = now + timedelta(seconds=lease_seconds)
+    order = (OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
+    bind = session.get_bind()
+    candidates = select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit)
+    if bind.dialect.name == "postgresql":
+        ids = list((await session.scalars(candidates.with_for_update(skip_locked=True))).all())
+        if not ids:
+            return []
+        target: ColumnElement[bool] = OutboxMessage.id.in_(ids)
+    else:
+        target = and_(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
+    rows = (
+        await session.execute(
+            update(OutboxMessage)
+            .where(target)
+            .values(status="sending", lease_until=lease, attempts=OutboxMessage.attempts + 1)
+            .returning(
+                OutboxMessage.id,
+                OutboxMessage.idempotency_key,
+                OutboxMessage.client_id,
+                OutboxMessage.chat_id,
+                OutboxMessage.thread_id,
+                OutboxMessage.template,
+                OutboxMessage.params,
+                OutboxMessage.attempts,
+                OutboxMessage.priority,
+                OutboxMessage.due_at,
+            )
+            .execution_options(synchronize_session=False)
+        )
+    ).all()
+    if not rows:
+        return []
+    client_ids = {r.client_id for r in rows if r.client_id is not None}
+    client_locales: dict[int, str | None] = {}
+    if client_ids:
+        result = await session.execute(select(Client.id, Client.locale).where(Client.id.in_(client_ids)))
+        client_locales = {client_id: locale for client_id, locale in result.all()}
+    staff_chats = {r.chat_id for r in rows if r.client_id is None}
+    staff_languages: dict[int, list[str]] = {}
+    if staff_chats:
+        found = await session.execute(
+            select(Staff.telegram_id, Staff.languages).where(Staff.telegram_id.in_(staff_chats))
+        )
+        staff_languages = {telegram_id: list(languages or ()) for telegram_id, languages in found.all()}
+    claimed = []
+    for r in sorted(rows, key=lambda r: (r.priority, r.due_at, r.id)):
+        if r.client_id is not None:
+            locales: tuple[str, ...] = (client_locales.get(r.client_id) or DEFAULT_LOCALE,)
+        else:
+            locales = (*staff_languages.get(r.chat_id, ()), OFFICE_LOCALE)
+        claimed.append(
+            ClaimedMessage(
+                id=r.id,
+                key=r.idempotency_key,
+                client_id=r.client_id,
+                chat_id=r.chat_id,
+                thread_id=r.thread_id,
+                template=r.template,
+                params=dict(r.params or {}),
+                attempts=r.attempts,
+                lease_until=lease,
+                locales=locales,
+            )
+        )
+    return claimed
+
+
+def _leased(message: ClaimedMessage) -> ColumnElement[bool]:
+    """Fencing: an outcome is recorded only while the row is still under this worker's lease."""
+    return and_(
+        OutboxMessage.id == message.id,
+        OutboxMessage.status == "sending",
+        OutboxMessage.lease_until == message.lease_until,
+    )
+
+
+async def _finish(session: AsyncSession, message: ClaimedMessage, **values: Any) -> bool:
+    result = await session.execute(
+        update(OutboxMessage).where(_leased(message)).values(**values).execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+async def mark_sent(session: AsyncSession, message: ClaimedMessage, *, telegram_message_id: int, now: datetime) -> bool:
+    return await _finish(
+        session,
+        message,
+        status="sent",
+        sent_at=now,
+        telegram_message_id=telegram_message_id,
+        lease_until=None,
+        last_error=None,
+    )
+
+
+async def retry_later(session: AsyncSession, message: ClaimedMessage, *, due_at: datetime, error: str) -> bool:
+    return await _finish(session, message, status="pending", due_at=due_at, lease_until=None, last_error=error[:500])
+
+
+async def mark_failed(session: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
+    return await _finish(session, message, status="failed", lease_until=None, last_error=error[:500])
+
+
+async def mark_dropped(session: AsyncSession, message: ClaimedMessage, *, reason: str) -> bool:
+    return await _finish(session, message, status="dropped", lease_until=None, last_error=reason[:500])
+
+
+async def mark_unreachable(
+    session: AsyncSession, message: ClaimedMessage, *, error: str, now: datetime, staff_chat_id: int | None
+) -> bool:
+    """The client blocked the bot (or never started it): stop writing to them and tell staff, once.
+
+    Their other pending messages are cancelled. The alert goes to their case manager, or the staff group when
+    they have none; it is queued only by the worker that flips `reachable` from true to false.
+    """
+    if not await _finish(session, message, status="unreachable", lease_until=None, last_error=error[:500]):
+        return False
+    if message.client_id is None:
+        return True
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.client_id == message.client_id, OutboxMessage.status == "pending")
+        .values(status="cancelled", last_error="client unreachable")
+        .execution_options(synchronize_session=False)
+    )
+    flipped = await session.execute(
+        update(Client)
+        .where(Client.id == message.client_id, Client.reachable.is_(True))
+        .values(reachable=False)
+        .execution_options(synchronize_session=False)
+    )
+    if not flipped.rowcount:  # type: ignore[attr-defined]
+        return True
+    client = (
+        await session.execute(
+            select(Client.reference, Staff.telegram_id)
+            .outerjoin(Staff, and_(Staff.id == Client.case_manager_id, Staff.active.is_(True)))
+            .where(Client.id == message.client_id)
+        )
+    ).one()
+    chat_id = client.telegram_id or staff_chat_id
+    if chat_id is None:
+        return True
+    await enqueue(
+        session,
+        key=f"client:{message.client_id}:unreachable:{message.id}",
+        chat_id=chat_id,
+        template=STAFF_UNREACHABLE_TEMPLATE,
+        due_at=now,
+        params={"reference": client.reference},
+        priority=ALERT_PRIORITY,
+    )
+    return True
+
+
+async def was_sent_to(session: AsyncSession, key_prefix: str, client_id: int) -> bool:
+    """True if a message with this key prefix was addressed to the client (ownership check for buttons)."""
+    found = await session.scalar(
+        select(OutboxMessage.id)
+        .where(OutboxMessage.idempotency_key.startswith(key_prefix), OutboxMessage.client_id == client_id)
+        .limit(1)
+    )
+    return found is not None
+
+
+async def purge_closed(session: AsyncSession, before: datetime) -> int:
+    """Retention: delete delivered, failed, cancelled and dropped rows created before `before`."""
+    result = await session.execute(
+        delete(OutboxMessage).where(OutboxMessage.status.in_(FINAL_STATUSES), OutboxMessage.created_at < before)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+async def status_counts(session: AsyncSession) -> dict[str, int]:
+    rows = (await session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))).all()
+    return {status: int(count) for status, count in rows}
+
+
+async def export_for_client(session: AsyncSession, client_id: int) -> list[dict[str, Any]]:
+    """The client's queued and delivered messages for a data export (template, times, status; no text)."""
+    rows = (
+        await session.scalars(
+            select(OutboxMessage).where(OutboxMessage.client_id == client_id).order_by(OutboxMessage.due_at)
+        )
+    ).all()
+    return [
+        {
+            "kind": r.template,
+            "due_at": r.due_at.isoformat(),
+            "status": r.status,
+            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
+        }
+        for r in rows
+    ]

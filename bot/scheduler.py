@@ -1,0 +1,125 @@
+"""Scheduled jobs. APScheduler 3 drives time; the database holds the state.
+
+Every job has a fixed id and is added with `replace_existing`, so a restart never doubles it; the jobs take no
+arguments (nothing personal is ever pickled into a job store), they look at the database when they run. Whatever
+they decide to send becomes an outbox row, delivered by the drain job.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.config import Settings
+from bot.db.base import utcnow
+from bot.db.models import Staff
+from bot.services import documents, outbox
+from bot.services.delivery_worker import DeliveryWorker
+
+log = logging.getLogger("kimbot.scheduler")
+
+DRAIN_JOB_ID = "outbox-drain"
+DOCUMENT_SCAN_JOB_ID = "document-expiry-scan"
+MORNING_AGENDA_JOB_ID = "morning-agenda"
+RETENTION_JOB_ID = "retention-purge"
+DRAIN_INTERVAL_SECONDS = 1
+MORNING_AGENDA_AT = time(7, 30)
+MORNING_AGENDA_TEMPLATE = "morning_agenda"
+
+
+@dataclass
+class Jobs:
+    settings: Settings
+    sessions: async_sessionmaker[AsyncSession]
+    worker: DeliveryWorker
+
+    async def drain_outbox(self) -> None:
+        stats = await self.worker.drain_once()
+        if stats.sent or stats.failed or stats.unreachable or stats.dropped:
+            log.info(
+                "outbox: %d sent, %d retried, %d failed, %d unreachable, %d dropped",
+                stats.sent,
+                stats.retried,
+                stats.failed,
+                stats.unreachable,
+                stats.dropped,
+            )
+
+    async def scan_documents(self) -> None:
+        async with self.sessions() as session, session.begin():
+            queued = await documents.plan_missing_reminders(session, self.settings.tz)
+        log.info("document scan: %d reminders (re)queued", queued)
+
+    async def plan_morning_agendas(self, now: datetime | None = None) -> int:
+        """One agenda message per active case manager for today; rendered (or dropped, when the day is empty)
+        by the drain job. The key holds the day, so running twice queues nothing twice."""
+        now = now or utcnow()
+        tz = self.settings.tz
+        day = now.astimezone(tz).date()
+        end_of_day = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
+        queued = 0
+        async with self.sessions() as session, session.begin():
+            members = (
+                await session.execute(
+                    select(Staff.id, Staff.telegram_id).where(Staff.active.is_(True), Staff.role == "case_manager")
+                )
+            ).all()
+            for staff_id, telegram_id in members:
+                queued += await outbox.enqueue(
+                    session,
+                    key=f"agenda:{staff_id}:{day.isoformat()}",
+                    chat_id=int(telegram_id),
+                    template=MORNING_AGENDA_TEMPLATE,
+                    params={"staff_id": staff_id, "day": day.isoformat()},
+                    due_at=now,
+                    expires_at=end_of_day,
+                    priority=outbox.ALERT_PRIORITY,
+                )
+        return queued
+
+    async def morning_agenda(self) -> None:
+        await self.plan_morning_agendas()
+
+    async def purge(self, now: datetime | None = None) -> tuple[int, int]:
+        """Retention: closed outbox rows and documents that expired more than RETENTION_MONTHS ago.
+
+        TODO(retention): deleting whole client records after RETENTION_MONTHS without contact needs a
+        last-contact timestamp on clients, which does not exist yet.
+        """
+        now = now or utcnow()
+        cutoff = now - timedelta(days=30 * self.settings.retention_months)
+        async with self.sessions() as session, session.begin():
+            messages = await outbox.purge_closed(session, cutoff)
+            docs = await documents.purge_expired(session, cutoff.astimezone(self.settings.tz).date())
+        log.info("retention purge: %d outbox rows, %d documents", messages, docs)
+        return messages, docs
+
+
+def register_jobs(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
+    """Add kimbot's jobs (fixed ids, replace_existing). The scheduler's time zone is the office's."""
+    scheduler.add_job(
+        jobs.drain_outbox,
+        "interval",
+        seconds=DRAIN_INTERVAL_SECONDS,
+        id=DRAIN_JOB_ID,
+        replace_existing=True,
+        # A long drain keeps running; the next tick finds the worker busy and returns at once.
+        max_instances=2,
+        coalesce=True,
+    )
+    scheduler.add_job(jobs.scan_documents, "cron", hour=6, minute=0, id=DOCUMENT_SCAN_JOB_ID, replace_existing=True)
+    scheduler.add_job(
+        jobs.morning_agenda,
+        "cron",
+        day_of_week="mon-fri",
+        hour=MORNING_AGENDA_AT.hour,
+        minute=MORNING_AGENDA_AT.minute,
+        id=MORNING_AGENDA_JOB_ID,
+        replace_existing=True,
+    )
+    scheduler.add_job(jobs.purge, "cron", hour=3, minute=15, id=RETENTION_JOB_ID, replace_existing=True)
