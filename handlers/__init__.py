@@ -18,6 +18,7 @@ from handlers import (
     staff_commands,
     staff_topics,
 )
+from handlers import appointment_notices as _appointment_notices  # noqa: F401  (registers outbox templates)
 from handlers import help as help_
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import html
 from datetime import UTC, date, datetime
+from typing import Any
 
-from aiogram import F, Router
+from aiogram import BaseMiddleware, F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -26,12 +27,13 @@ from bot.county import County, Service
 from bot.db.base import utcnow
 from bot.i18n import fmt_date, fmt_datetime, fmt_time
 from bot.ics import build_ics
-from bot.services import appointments, availability
+from bot.services import appointments, availability, clients
 from bot.services.appointments import AppointmentDTO, AppointmentNotFound, SlotTaken
-from bot.services.availability import Slot, SlotQuery
-from bot.services.dto import ClientDTO
+from bot.services.availability import SlotQuery
+from bot.services.dto import ClientDTO, StaffDTO
 from handlers import keyboards
 from handlers.keyboards import MenuCb
+from handlers.middlewares import Handler
 
 DAYS_PER_PAGE = 5
 
@@ -306,7 +308,7 @@ async def ask_time(
     found = await _query(session, county, settings, client, state)
     if found is None:
         return
-    service, query = found
+    _service, query = found
     slots = await availability.free_slots(session, query, day, 1)
     locale = _locale()
     if not slots:
@@ -404,11 +406,13 @@ async def confirm_booking(
     county: County,
     settings: Settings,
     client: ClientDTO,
+    staff: StaffDTO | None = None,
 ) -> None:
     if not isinstance(callback.message, Message):
         return
     await callback.answer()
     data = await state.get_data()
+    booked_by = staff.id if staff is not None and data.get("on_behalf") else None
     if callback_data.action == "stop":
         await state.clear()
         await callback.message.edit_text(_("Nothing was booked."), reply_markup=keyboards.main_menu())
@@ -439,7 +443,12 @@ async def confirm_booking(
             )
         else:
             appt = await appointments.book(
-                session, client_id=client.id, slot=slot, service=service, home_address=data.get("address")
+                session,
+                client_id=client.id,
+                slot=slot,
+                service=service,
+                home_address=data.get("address"),
+                booked_by_staff_id=booked_by,
             )
     except SlotTaken:
         await callback.message.edit_reply_markup(reply_markup=None)
@@ -624,8 +633,22 @@ async def manage_appointment(
         await callback.message.answer(_("This appointment was not found."))
 
 
+class OnBehalfMiddleware(BaseMiddleware):
+    """When a staff member books for a client (/bookfor), the flow acts on that client, not on the caller."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if data.get("staff") is not None and state is not None:
+            target = (await state.get_data()).get("on_behalf")
+            if target:
+                data["client"] = await clients.get(data["session"], int(target))
+        return await handler(event, data)
+
+
 def build_router() -> Router:
     router = Router(name="appointments")
+    router.message.middleware(OnBehalfMiddleware())
+    router.callback_query.middleware(OnBehalfMiddleware())
     router.message.filter(F.chat.type == "private")
     router.callback_query.filter(F.message.chat.type == "private")
     router.message.register(start_booking, Command("book"))

@@ -15,14 +15,31 @@ from bot.county import County
 from bot.i18n import fmt_number, native_name
 from bot.services import clients
 
-STAFF_COMMANDS = ("stats",)
+# Every staff command of every feature: a client who sends one is told it is for staff only.
+STAFF_COMMANDS = (
+    "stats",
+    "agenda",
+    "block",
+    "bookfor",
+    "expiring",
+    "assign",
+    "note",
+    "close",
+    "lang",
+    "away",
+    "unblock",
+    "broadcast",
+)
 
 
 class IsStaff(BaseFilter):
     """True when the middleware found the caller in the staff table (active, by numeric id)."""
 
+    def __init__(self, negate: bool = False):
+        self.negate = negate
+
     async def __call__(self, event: Any, staff: Any = None) -> bool:
-        return staff is not None
+        return (staff is not None) != self.negate
 
 
 async def show_stats(message: Message, session: AsyncSession, county: County) -> None:
@@ -43,6 +60,6 @@ async def refuse_non_staff(message: Message) -> None:
 
 def build_router() -> Router:
     router = Router(name="staff")
-    router.message.register(show_stats, Command(*STAFF_COMMANDS), IsStaff())
-    router.message.register(refuse_non_staff, Command(*STAFF_COMMANDS))
+    router.message.register(show_stats, Command("stats"), IsStaff())
+    router.message.register(refuse_non_staff, Command(*STAFF_COMMANDS), IsStaff(negate=True))
     return router

@@ -222,9 +222,11 @@ async def upcoming(session: AsyncSession, client_id: int) -> list[AppointmentDTO
     return [to_dto(r) for r in rows]
 
 
-async def home_address(session: AsyncSession, appointment_id: int) -> str | None:
-    """For staff who open the appointment detail; never sent to the staff group."""
-    return await session.scalar(select(Appointment.home_address).where(Appointment.id == appointment_id))
+async def home_address(session: AsyncSession, appointment_id: int, *, staff_id: int) -> str | None:
+    """For the staff member who holds the appointment, on request; never sent to the staff group."""
+    return await session.scalar(
+        select(Appointment.home_address).where(Appointment.id == appointment_id, Appointment.staff_id == staff_id)
+    )
 
 
 async def cancel(

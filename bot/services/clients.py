@@ -42,6 +42,10 @@ async def _row(session: AsyncSession, client_id: int) -> Client:
     return row
 
 
+async def get(session: AsyncSession, client_id: int) -> ClientDTO:
+    return to_dto(await _row(session, client_id))
+
+
 async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> ClientDTO | None:
     row = await session.scalar(select(Client).where(Client.telegram_id == telegram_id))
     return to_dto(row) if row else None
@@ -113,8 +117,15 @@ async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
             "updated_at": _iso(row.updated_at),
         },
         "activity": [{"at": _iso(e.at), "action": e.action} for e in entries],
+        "case_manager_chat": await _handoff_export(session, client_id),
         "exported_at": utcnow().isoformat(),
     }
+
+
+async def _handoff_export(session: AsyncSession, client_id: int) -> dict[str, Any]:
+    from bot.services import handoff  # handoff builds on this module
+
+    return await handoff.export(session, client_id)
 
 
 async def erase(session: AsyncSession, client_id: int) -> None:
