@@ -7,6 +7,7 @@ neither invent a slot that does not exist (02:30 on the last Sunday of March) no
 
 from __future__ import annotations
 
+from bisect import bisect_left
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -22,6 +23,7 @@ from bot.db.models import Staff
 from bot.db.models_appointments import OCCUPYING, Absence, Appointment
 
 Interval = tuple[datetime, datetime]
+MAX_APPOINTMENT_SPAN = timedelta(days=1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,8 +117,32 @@ def _buffers(service: Service, home_visit: bool) -> tuple[timedelta, timedelta]:
     return timedelta(minutes=service.buffer_before_minutes), timedelta(minutes=service.buffer_after_minutes)
 
 
+_CANDIDATES: dict[tuple[object, ...], list[Slot]] = {}
+_CANDIDATES_MAX = 50_000
+
+
 def candidate_slots(query: SlotQuery, provider: Provider, day: date) -> list[Slot]:
-    """Every slot the provider's hours allow on `day`, before looking at what is booked."""
+    """Every slot the provider's hours allow on `day`, before looking at what is booked.
+
+    They depend only on the county file and the day, so they are computed once per process and day."""
+    key = (
+        id(query.county),
+        query.service.key,
+        provider.staff_id,
+        provider.office_key,
+        day,
+        query.tz.key,
+        query.municipality if provider.office_key is None else None,
+    )
+    cached = _CANDIDATES.get(key)
+    if cached is None:
+        if len(_CANDIDATES) >= _CANDIDATES_MAX:
+            _CANDIDATES.clear()
+        cached = _CANDIDATES[key] = _compute_candidates(query, provider, day)
+    return cached
+
+
+def _compute_candidates(query: SlotQuery, provider: Provider, day: date) -> list[Slot]:
     service = query.service
     duration = timedelta(minutes=service.duration_minutes)
     step = timedelta(minutes=15 if service.duration_minutes < 30 else 30)
@@ -142,8 +168,20 @@ def candidate_slots(query: SlotQuery, provider: Provider, day: date) -> list[Slo
     return slots
 
 
-def _overlaps(slot: Slot, busy: Iterable[Interval]) -> bool:
-    return any(slot.busy_from < end and start < slot.busy_until for start, end in busy)
+class BusyIndex:
+    """One staff member's busy intervals, sorted, with a running maximum of their ends: whether a slot overlaps
+    any of them is one binary search (the intervals themselves may overlap, e.g. an absence over appointments)."""
+
+    def __init__(self, intervals: Iterable[Interval]):
+        ordered = sorted(intervals)
+        self._starts = [start for start, _ in ordered]
+        self._max_end: list[datetime] = []
+        for _, end in ordered:
+            self._max_end.append(max(end, self._max_end[-1]) if self._max_end else end)
+
+    def overlaps(self, begin: datetime, end: datetime) -> bool:
+        before = bisect_left(self._starts, end)  # intervals starting before `end`
+        return before > 0 and self._max_end[before - 1] > begin
 
 
 async def busy_intervals(
@@ -155,6 +193,8 @@ async def busy_intervals(
         select(Appointment.staff_id, Appointment.busy_from, Appointment.busy_until).where(
             Appointment.staff_id.in_(staff_ids),
             Appointment.status.in_(OCCUPYING),
+            # No appointment is longer than a day: this bound lets the (staff_id, busy_from) index do the work.
+            Appointment.busy_from > start - MAX_APPOINTMENT_SPAN,
             Appointment.busy_from < end,
             Appointment.busy_until > start,
         )
@@ -190,7 +230,8 @@ async def free_slots(session: AsyncSession, query: SlotQuery, first_day: date, d
         min(s.busy_from for s in candidates),
         max(s.busy_until for s in candidates),
     )
-    free = [slot for slot in candidates if not _overlaps(slot, busy[slot.staff_id])]
+    index = {staff_id: BusyIndex(intervals) for staff_id, intervals in busy.items()}
+    free = [slot for slot in candidates if not index[slot.staff_id].overlaps(slot.busy_from, slot.busy_until)]
     return sorted(free, key=lambda s: (s.starts_at, s.staff_id != query.preferred_staff_id))
 
 
@@ -202,13 +243,14 @@ def _last_day(query: SlotQuery) -> date:
     return (query.now + timedelta(weeks=query.service.horizon_weeks)).astimezone(query.tz).date()
 
 
-async def next_free_slots(session: AsyncSession, query: SlotQuery, limit: int = 10, chunk_days: int = 7) -> list[Slot]:
-    """The next `limit` free slots, looking a week at a time until the booking horizon."""
+async def next_free_slots(session: AsyncSession, query: SlotQuery, limit: int = 10) -> list[Slot]:
+    """The next `limit` free slots: one day first, then ever larger spans, until the booking horizon."""
     found: list[Slot] = []
-    day, last = _local_today(query), _last_day(query)
+    day, last, span = _local_today(query), _last_day(query), 1
     while day <= last and len(found) < limit:
-        found += await free_slots(session, query, day, chunk_days)
-        day += timedelta(days=chunk_days)
+        found += await free_slots(session, query, day, span)
+        day += timedelta(days=span)
+        span = min(span * 2, 14)
     return found[:limit]
 
 
