@@ -23,14 +23,14 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, text  # noqa: E402
+from sqlalchemy import insert, text
 
-from bot.county import County  # noqa: E402
-from bot.db.engine import create_engine, create_session_factory  # noqa: E402
-from bot.db.migrate import upgrade_async  # noqa: E402
-from bot.db.models import Client, Staff  # noqa: E402
-from bot.db.models_appointments import Appointment  # noqa: E402
-from bot.services import availability  # noqa: E402
+from bot.county import County
+from bot.db.engine import create_engine, create_session_factory
+from bot.db.migrate import upgrade_async
+from bot.db.models import Client, Staff
+from bot.db.models_appointments import Appointment
+from bot.services import availability
 
 STAFF = 50
 TZ = ZoneInfo("Europe/Berlin")
