@@ -25,6 +25,7 @@ from bot.db.base import utcnow
 from bot.db.models_documents import Document
 from bot.i18n import DEFAULT_LOCALE, fmt_date, fmt_datetime, fmt_time
 from bot.scheduler import MORNING_AGENDA_TEMPLATE
+from bot.services import appointments
 from bot.services.delivery_worker import Button, Rendered
 from bot.services.documents import DOCUMENT_TEMPLATE
 from bot.services.outbox import STAFF_UNREACHABLE_TEMPLATE, ClaimedMessage
@@ -176,9 +177,6 @@ async def render_unreachable(ctx: RenderContext, session: AsyncSession, message:
 async def render_appointment_reminder(
     ctx: RenderContext, session: AsyncSession, message: ClaimedMessage
 ) -> Rendered | None:
-    # Imported here: the appointments feature is developed alongside this one.
-    from bot.services import appointments
-
     if message.client_id is None:
         return None
     try:
@@ -217,8 +215,6 @@ async def render_appointment_reminder(
 @template(MORNING_AGENDA_TEMPLATE)
 async def render_morning_agenda(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
     """A case manager's appointments of the day, with whether each client confirmed."""
-    from bot.services import appointments
-
     day = date.fromisoformat(message.params["day"])
     start = datetime.combine(day, datetime.min.time(), tzinfo=ctx.tz)
     items = await appointments.agenda(session, int(message.params["staff_id"]), start, start + timedelta(days=1))

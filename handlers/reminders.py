@@ -16,6 +16,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.services import appointments
 from bot.services.dto import ClientDTO
 from handlers.keyboards import MenuCb
 
@@ -28,8 +29,6 @@ class ReminderCb(CallbackData, prefix="rm"):
 async def confirm_attendance(
     callback: CallbackQuery, callback_data: ReminderCb, session: AsyncSession, client: ClientDTO | None
 ) -> None:
-    from bot.services import appointments  # developed alongside this feature
-
     if client is None:
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
