@@ -298,8 +298,8 @@ class BotAPIEmulator:
         """The user sends a photo, document, voice note, video, audio, location or contact."""
         file_id = f"U{next(self._ids):08d}"
         self.files[file_id] = (f"{kind}-{file_id}", b"\x00" * 16)
-        described = {"file_id": file_id, "file_unique_id": file_id, "file_size": 16}
-        content: dict[str, Any] = {
+        described: dict[str, Any] = {"file_id": file_id, "file_unique_id": file_id, "file_size": 16}
+        kinds: dict[str, dict[str, Any]] = {
             "photo": {"photo": [described | {"width": 640, "height": 480}]},
             "document": {"document": described | {"file_name": "scan.pdf", "mime_type": "application/pdf"}},
             "voice": {"voice": described | {"duration": 3, "mime_type": "audio/ogg"}},
@@ -308,7 +308,8 @@ class BotAPIEmulator:
             "video_note": {"video_note": described | {"length": 240, "duration": 3}},
             "location": {"location": {"latitude": 50.66, "longitude": 6.79}},
             "contact": {"contact": {"phone_number": "+4922511234", "first_name": "Contact"}},
-        }[kind]
+        }
+        content = kinds[kind]
         if caption is not None:
             content["caption"] = caption
         return await self.send_message(
