@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import AuditEntry, Client, FsmRecord
-from bot.services import audit
+from bot.services import audit, documents, outbox
 from bot.services.dto import ClientDTO
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
@@ -118,6 +118,8 @@ async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
         },
         "activity": [{"at": _iso(e.at), "action": e.action} for e in entries],
         "case_manager_chat": await _handoff_export(session, client_id),
+        "documents": await documents.export_for_client(session, client_id),
+        "messages": await outbox.export_for_client(session, client_id),
         "exported_at": utcnow().isoformat(),
     }
 
