@@ -49,6 +49,13 @@ async def _topic_client(message: Message, session: AsyncSession) -> ClientDTO | 
     return await handoff.client(session, client_id) if client_id is not None else None
 
 
+async def in_client_topic(message: Message, session: AsyncSession) -> dict[str, Any] | bool:
+    """Only messages in a client's topic; the handler gets that client as `topic_client`. Elsewhere in the
+    group (and in private chats) commands such as /block reach the other staff routers."""
+    client = await _topic_client(message, session)
+    return {"topic_client": client} if client is not None else False
+
+
 def _relay(bot: Bot, session: AsyncSession, settings: Settings, county: County, i18n: I18n) -> TopicRelay:
     return TopicRelay(bot, session, settings, county, i18n)
 
@@ -58,6 +65,7 @@ def _relay(bot: Bot, session: AsyncSession, settings: Settings, county: County, 
 
 async def relay_to_client(
     message: Message,
+    topic_client: ClientDTO,
     bot: Bot,
     session: AsyncSession,
     staff: StaffDTO,
@@ -65,9 +73,7 @@ async def relay_to_client(
     county: County,
     i18n: I18n,
 ) -> None:
-    client = await _topic_client(message, session)
-    if client is None:
-        return
+    client = topic_client
     original = message.text or message.caption or ""
     if original.startswith("!"):
         return  # an internal note: stays in the topic
@@ -159,11 +165,8 @@ async def write_note(message: Message) -> None:
     """/note text: stays in the topic, like a message starting with `!`."""
 
 
-async def show_language(message: Message, session: AsyncSession) -> None:
-    client = await _topic_client(message, session)
-    if client is None:
-        await message.reply(_("Use this command in a client's topic."))
-        return
+async def show_language(message: Message, topic_client: ClientDTO) -> None:
+    client = topic_client
     language = f"{native_name(client.locale)} ({client.locale})" if client.locale else "–"
     await message.reply(
         _("{reference} writes in {language}.").format(reference=escape(client.reference), language=escape(language))
@@ -172,6 +175,7 @@ async def show_language(message: Message, session: AsyncSession) -> None:
 
 async def close_conversation(
     message: Message,
+    topic_client: ClientDTO,
     bot: Bot,
     session: AsyncSession,
     staff: StaffDTO,
@@ -179,9 +183,8 @@ async def close_conversation(
     county: County,
     i18n: I18n,
 ) -> None:
-    client = await _topic_client(message, session)
-    if client is None or message.message_thread_id is None:
-        await message.reply(_("Use this command in a client's topic."))
+    client = topic_client
+    if message.message_thread_id is None:
         return
     relay = _relay(bot, session, settings, county, i18n)
     with relay.client_locale(client):
@@ -205,6 +208,7 @@ async def close_conversation(
 
 async def block_client(
     message: Message,
+    topic_client: ClientDTO,
     command: CommandObject,
     bot: Bot,
     session: AsyncSession,
@@ -213,10 +217,7 @@ async def block_client(
     county: County,
     i18n: I18n,
 ) -> None:
-    client = await _topic_client(message, session)
-    if client is None:
-        await message.reply(_("Use this command in a client's topic."))
-        return
+    client = topic_client
     blocked = command.command == "block"
     await handoff.set_blocked(session, client.id, blocked, staff.id)
     if blocked:
@@ -227,15 +228,19 @@ async def block_client(
 
 
 async def offer_assignment(
-    message: Message, bot: Bot, session: AsyncSession, staff: StaffDTO, settings: Settings, county: County, i18n: I18n
+    message: Message,
+    topic_client: ClientDTO,
+    bot: Bot,
+    session: AsyncSession,
+    staff: StaffDTO,
+    settings: Settings,
+    county: County,
+    i18n: I18n,
 ) -> None:
     if not staff.is_admin:
         await message.reply(_("Only admins can assign clients. Use the Claim button in the Intake topic."))
         return
-    client = await _topic_client(message, session)
-    if client is None:
-        await message.reply(_("Use this command in a client's topic."))
-        return
+    client = topic_client
     managers = await handoff.case_managers(session)
     await message.reply(
         _("Who should be the case manager of {reference}?").format(reference=escape(client.reference)),
@@ -374,20 +379,20 @@ async def come_back(message: Message, session: AsyncSession, staff: StaffDTO) ->
 
 def build_router() -> Router:
     router = Router(name="staff_topics")
-    staff_here = (in_staff_group, is_staff)
+    topic = (in_staff_group, is_staff, in_client_topic)
     router.message.register(go_away, Command("away"), is_staff)
     router.message.register(come_back, Command("back"), is_staff)
-    router.callback_query.register(claim_client, ClaimCb.filter(), *staff_here)
-    router.callback_query.register(assign_client, AssignCb.filter(), *staff_here)
+    router.callback_query.register(claim_client, ClaimCb.filter(), in_staff_group, is_staff)
+    router.callback_query.register(assign_client, AssignCb.filter(), in_staff_group, is_staff)
     router.callback_query.register(refuse_button, ClaimCb.filter())
     router.callback_query.register(refuse_button, AssignCb.filter())
-    router.message.register(write_note, Command("note"), *staff_here)
-    router.message.register(show_language, Command("lang"), *staff_here)
-    router.message.register(close_conversation, Command("close"), *staff_here)
-    router.message.register(block_client, Command("block", "unblock"), *staff_here)
-    router.message.register(offer_assignment, Command("assign"), *staff_here)
-    router.message.register(explain_booking, Command("book"), *staff_here)
-    router.message.register(ignore_command, in_staff_group, F.text.startswith("/"))
-    router.message.register(relay_to_client, *staff_here)
-    router.edited_message.register(mirror_staff_edit, *staff_here)
+    router.message.register(write_note, Command("note"), *topic)
+    router.message.register(show_language, Command("lang"), *topic)
+    router.message.register(close_conversation, Command("close"), *topic)
+    router.message.register(block_client, Command("block", "unblock"), *topic)
+    router.message.register(offer_assignment, Command("assign"), *topic)
+    router.message.register(explain_booking, Command("book"), *topic)
+    router.message.register(ignore_command, F.text.startswith("/"), *topic)
+    router.message.register(relay_to_client, *topic)
+    router.edited_message.register(mirror_staff_edit, in_staff_group, is_staff)
     return router

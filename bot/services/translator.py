@@ -62,6 +62,6 @@ class LibreTranslate:
         return translated
 
 
-def build_translator(url: str | None, timeout: float = DEFAULT_TIMEOUT) -> Translator | None:
+def build_translator(url: str | None, timeout: float | None = None) -> Translator | None:
     """The configured translator, or None when machine translation is off."""
-    return LibreTranslate(url, timeout=timeout) if url else None
+    return LibreTranslate(url, timeout=timeout or DEFAULT_TIMEOUT) if url else None
