@@ -31,7 +31,6 @@ from bot.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
 from handlers import build_root_router, errors
-from handlers.help import publish_commands
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
 
@@ -168,15 +167,4 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
         scheduler=scheduler,
         sender=sender,
         worker=worker,
-    )
-
-
-async def run_polling(app: App) -> None:
-    """Polling mode: bot and scheduler in one process until SIGINT/SIGTERM."""
-    await app.bot.delete_webhook(drop_pending_updates=False)
-    await publish_commands(app.bot, app.i18n)
-    app.scheduler.start()
-    log.info("kimbot is running (polling)")
-    await app.dispatcher.start_polling(
-        app.bot, allowed_updates=ALLOWED_UPDATES, tasks_concurrency_limit=100, close_bot_session=False
     )

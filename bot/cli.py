@@ -32,8 +32,9 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-def _run(settings: Settings) -> int:
-    from bot.app import build_app, run_polling
+def _run(settings: Settings, webhook: bool) -> int:
+    from bot.app import build_app
+    from bot.runtime import run
 
     if settings.bot_token is None:
         print(NO_TOKEN, file=sys.stderr)
@@ -42,7 +43,7 @@ def _run(settings: Settings) -> int:
     async def main() -> None:
         app = await build_app(settings)
         try:
-            await run_polling(app)
+            await run(app, webhook=webhook or bool(settings.webhook_url))
         finally:
             await app.close()
 
@@ -74,7 +75,10 @@ def _check_config(settings: Settings) -> int:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="kimbot", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="run the bot (polling) and the scheduler")
+    run_parser = sub.add_parser("run", help="run the bot (polling, or webhook) and the scheduler")
+    run_parser.add_argument(
+        "--webhook", action="store_true", help="serve a webhook (needs WEBHOOK_URL, WEBHOOK_SECRET)"
+    )
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="validate settings and the county file")
@@ -83,7 +87,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
     if args.command == "run":
-        return _run(settings)
+        return _run(settings, args.webhook)
     if args.command == "db":
         from bot.db.migrate import upgrade
 

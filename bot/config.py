@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     waitlist_hold_minutes: int = Field(default=15, ge=1, le=24 * 60, alias="WAITLIST_HOLD_MINUTES")
     retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
     data_dir: Path = Field(default=Path("var"), alias="KIMBOT_DATA_DIR")
+    webhook_url: str | None = Field(default=None, alias="WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(default=None, alias="WEBHOOK_SECRET")
+    http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(default=8080, ge=0, le=65535, alias="HTTP_PORT")
+    polling_timeout: int = Field(default=25, ge=0, le=50, alias="POLLING_TIMEOUT")
     # Outbound messages per second (python-telegram-bot's AIORateLimiter); Telegram allows about 30.
     delivery_rate: float = Field(default=29.5, gt=0, le=1000, alias="DELIVERY_RATE")
     # How long a worker holds a claimed outbox row before another worker may send it (after a crash).
@@ -65,6 +70,23 @@ class Settings(BaseSettings):
             raise ValueError("BOT_TOKEN is a placeholder; paste the token @BotFather gave you")
         if not _TOKEN_SHAPE.match(raw):
             raise ValueError("BOT_TOKEN does not look like a Telegram token (digits, a colon, then letters)")
+        return value
+
+    @field_validator("webhook_url", "webhook_secret", mode="before")
+    @classmethod
+    def _empty_is_none(cls, value: object) -> object:
+        if isinstance(value, str) and not value.strip():
+            return None
+        return value
+
+    @field_validator("webhook_secret")
+    @classmethod
+    def _strong_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None:
+            return None
+        raw = value.get_secret_value()
+        if raw.lower() in _PLACEHOLDERS or not re.fullmatch(r"[A-Za-z0-9_-]{24,256}", raw):
+            raise ValueError("WEBHOOK_SECRET must be 24–256 letters, digits, _ or - (e.g. `openssl rand -hex 32`)")
         return value
 
     @field_validator("telegram_api_url")

@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import App, build_app
 from bot.config import Settings
 from bot.emulator import BotAPIEmulator
+from bot.runtime import run
 
 TOKEN = "123456789:TEST-token-for-the-emulator-only"
 STAFF_GROUP = -1001000000001
@@ -82,31 +83,30 @@ def settings(emulator: BotAPIEmulator, database_url: str, redis_url: str | None,
         REDIS_URL=redis_url or "",
         STAFF_CHAT_ID=STAFF_GROUP,
         KIMBOT_DATA_DIR=tmp_path / "var",
+        HTTP_PORT=0,
+        POLLING_TIMEOUT=1,
         _env_file=None,
     )  # type: ignore[call-arg]
 
 
 class Running:
-    """kimbot polling the emulator in this event loop, as `kimbot run` does."""
+    """kimbot polling the emulator in this event loop, through the same `bot.runtime.run` as `kimbot run`
+    (the scheduler is not started: tests drive time-based jobs themselves)."""
 
     def __init__(self, app: App, emulator: BotAPIEmulator):
         self.app = app
         self.emu = emulator
         self.task: asyncio.Task[None] | None = None
+        self.stopping = asyncio.Event()
 
     async def start(self) -> None:
-        await self.app.bot.delete_webhook()
-        self.task = asyncio.create_task(
-            self.app.dispatcher.start_polling(
-                self.app.bot, handle_signals=False, close_bot_session=False, polling_timeout=1
-            )
-        )
-        await self.emu.wait_for(lambda: any(c.method == "getme" for c in self.emu.calls))
+        self.task = asyncio.create_task(run(self.app, stop=self.stopping, start_scheduler=False))
+        await self.emu.wait_for(lambda: any(c.method == "deletewebhook" for c in self.emu.calls))
 
     async def stop(self) -> None:
         if self.task is not None:
-            await self.app.dispatcher.stop_polling()
-            await asyncio.wait_for(self.task, 10)
+            self.stopping.set()
+            await asyncio.wait_for(self.task, 15)
         await self.app.close()
 
     async def say(self, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:

@@ -63,6 +63,7 @@ async def _start(settings: Settings, emulator: BotAPIEmulator, **env: str) -> as
         "STAFF_CHAT_ID": str(settings.staff_chat_id),
         "KIMBOT_DATA_DIR": str(settings.data_dir),
         "LOG_LEVEL": "WARNING",
+        "HTTP_PORT": "0",  # several processes on one machine: each its own port for /healthz
         **env,
     }
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=environment)

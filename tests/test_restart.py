@@ -24,6 +24,8 @@ async def _start_kimbot(settings: Settings, emulator: BotAPIEmulator) -> asyncio
         "REDIS_URL": settings.redis_url or "",
         "KIMBOT_DATA_DIR": str(settings.data_dir),
         "LOG_LEVEL": "WARNING",
+        "HTTP_PORT": "0",
+        "POLLING_TIMEOUT": "1",
     }
     polls = sum(1 for c in emulator.calls if c.method == "setmycommands")
     process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env)

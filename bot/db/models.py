@@ -72,8 +72,21 @@ class FsmRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 
 
+class InboundUpdate(Base):
+    """Telegram updates as received, until handled (bot/inbound.py). The payload – which may hold message text –
+    is dropped once the update is done; the id stays a little longer to recognise a resent update."""
+
+    __tablename__ = "inbound_updates"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    payload: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 # Feature tables live in modules of their own; importing them here registers them on Base.metadata.
 from bot.db import models_outbox  # noqa: E402, F401
-from bot.db import models_documents  # noqa: E402, F401
 from bot.db import models_appointments  # noqa: E402, F401
 from bot.db import models_handoff  # noqa: E402, F401
+from bot.db import models_documents  # noqa: E402, F401

@@ -1,0 +1,178 @@
+"""Inbound updates, recorded before Telegram is told they arrived, so a crash loses none.
+
+Polling: each batch from getUpdates is written to the `inbound_updates` journal (update_id as key) before the next
+getUpdates call confirms it to Telegram. Webhook: the update is written before the HTTP 200. Handling marks the
+row done and drops its payload; on start, rows that were never finished are handled again; an update_id seen
+before is dropped. Delivery to handlers is therefore at-least-once: an update whose handler was cut off half-way
+by a crash is handled again from the start.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
+from aiogram.methods import GetUpdates
+from aiogram.types import Update
+from sqlalchemy import delete, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import metrics
+from bot.db.base import utcnow
+from bot.db.models import InboundUpdate
+
+log = logging.getLogger("kimbot.inbound")
+
+
+class UpdateJournal:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+        self._sessions = sessions
+
+    async def record(self, updates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Store the updates; return those not seen before (duplicates are dropped here)."""
+        if not updates:
+            return []
+        async with self._sessions() as session, session.begin():
+            dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+            insert = pg_insert if dialect == "postgresql" else sqlite_insert
+            ids = [u["update_id"] for u in updates]
+            known = set(
+                (await session.scalars(select(InboundUpdate.update_id).where(InboundUpdate.update_id.in_(ids)))).all()
+            )
+            fresh = [u for u in updates if u["update_id"] not in known]
+            if fresh:
+                now = utcnow()
+                await session.execute(
+                    insert(InboundUpdate)
+                    .values(
+                        [
+                            {
+                                "update_id": u["update_id"],
+                                "payload": json.dumps(u),
+                                "status": "pending",
+                                "received_at": now,
+                            }
+                            for u in fresh
+                        ]
+                    )
+                    .on_conflict_do_nothing(index_elements=["update_id"])
+                )
+        if len(fresh) < len(updates):
+            metrics.DUPLICATE_UPDATES.inc(len(updates) - len(fresh))
+        return fresh
+
+    async def done(self, update_id: int) -> None:
+        async with self._sessions() as session, session.begin():
+            await session.execute(
+                update(InboundUpdate)
+                .where(InboundUpdate.update_id == update_id)
+                .values(status="done", payload=None, done_at=utcnow())
+            )
+
+    async def unfinished(self) -> list[dict[str, Any]]:
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(InboundUpdate.payload).where(InboundUpdate.status == "pending").order_by(InboundUpdate.update_id)
+            )
+            return [json.loads(p) for p in rows if p]
+
+    async def prune(self, older_than: timedelta = timedelta(days=2)) -> int:
+        """Finished rows are only kept to recognise a resent update; two days is far beyond Telegram's resends."""
+        async with self._sessions() as session, session.begin():
+            result = await session.execute(
+                delete(InboundUpdate).where(
+                    InboundUpdate.status == "done", InboundUpdate.done_at < utcnow() - older_than
+                )
+            )
+            return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+class UpdateProcessor:
+    """Feeds journalled updates to the dispatcher, at most `concurrency` at a time, and marks them done."""
+
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, journal: UpdateJournal, concurrency: int = 100):
+        self.dispatcher = dispatcher
+        self.bot = bot
+        self.journal = journal
+        self._slots = asyncio.Semaphore(concurrency)
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    def submit(self, raw: dict[str, Any]) -> None:
+        task = asyncio.create_task(self._handle(raw))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _handle(self, raw: dict[str, Any]) -> None:
+        async with self._slots:
+            update_ = Update.model_validate(raw, context={"bot": self.bot})
+            kind = update_.event_type
+            started = time.perf_counter()
+            try:
+                await self.dispatcher.feed_update(self.bot, update_)
+            finally:
+                metrics.UPDATES.labels(kind).inc()
+                metrics.HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
+            # An exception in a handler was answered by the error handler: the update is done, not retried.
+            await self.journal.done(update_.update_id)
+
+    async def resume(self) -> int:
+        pending = await self.journal.unfinished()
+        for raw in pending:
+            self.submit(raw)
+        if pending:
+            log.info("resuming %d update(s) left unfinished by the last run", len(pending))
+        return len(pending)
+
+    async def drain(self, timeout: float = 30) -> None:
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=timeout)
+
+
+async def poll(
+    processor: UpdateProcessor,
+    allowed_updates: list[str],
+    stop: asyncio.Event,
+    polling_timeout: int = 25,
+) -> None:
+    """Long polling that journals every batch before the next getUpdates confirms it."""
+    bot = processor.bot
+    offset: int | None = None
+    backoff = 0.5
+    while not stop.is_set():
+        request = GetUpdates(offset=offset, timeout=polling_timeout, allowed_updates=allowed_updates)
+        getter = asyncio.create_task(bot(request, request_timeout=polling_timeout + 10))
+        stopper = asyncio.create_task(stop.wait())
+        await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        stopper.cancel()
+        if stop.is_set():
+            getter.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await getter
+            return
+        try:
+            updates = getter.result()
+        except TelegramRetryAfter as error:
+            await asyncio.sleep(error.retry_after)
+            continue
+        except (TelegramNetworkError, TelegramServerError) as error:
+            log.warning("getUpdates failed (%s); retrying in %.1f s", type(error).__name__, backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, 30)
+            continue
+        backoff = 0.5
+        if not updates:
+            continue
+        raw = [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+        for fresh in await processor.journal.record(raw):
+            processor.submit(fresh)
+        offset = updates[-1].update_id + 1
