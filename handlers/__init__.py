@@ -7,6 +7,7 @@ from aiogram import Router
 
 from handlers import (
     appointments,
+    broadcasts,
     documents,
     language,
     menu,
@@ -28,6 +29,7 @@ def build_root_router() -> Router:
     root = Router(name="root")
     root.include_routers(
         staff_commands.build_router(),
+        broadcasts.build_router(),
         staff_topics.build_router(),
         staff_agenda.build_router(),
         onboarding.build_router(),
