@@ -40,6 +40,7 @@ class Client(Base):
     municipality: Mapped[str | None] = mapped_column(String(64))
     case_manager_id: Mapped[int | None] = mapped_column(ForeignKey("staff.id", ondelete="SET NULL"))
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
+    announcements_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)  # broadcasts only; reminders stay
     privacy_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
@@ -90,3 +91,4 @@ from bot.db import models_outbox  # noqa: E402, F401
 from bot.db import models_appointments  # noqa: E402, F401
 from bot.db import models_handoff  # noqa: E402, F401
 from bot.db import models_documents  # noqa: E402, F401
+from bot.db import models_broadcasts  # noqa: E402, F401
