@@ -32,7 +32,26 @@ def _settings_or_exit() -> Settings:
         raise SystemExit(2) from None
 
 
-def _run(settings: Settings, webhook: bool) -> int:
+def _worker(settings: Settings) -> int:
+    from bot.app import build_app
+    from bot.runtime import run_worker
+
+    if settings.bot_token is None:
+        print(NO_TOKEN, file=sys.stderr)
+        return 2
+
+    async def main() -> None:
+        app = await build_app(settings)
+        try:
+            await run_worker(app)
+        finally:
+            await app.close()
+
+    asyncio.run(main())
+    return 0
+
+
+def _run(settings: Settings, webhook: bool, scheduler: bool = True) -> int:
     from bot.app import build_app
     from bot.runtime import run
 
@@ -43,7 +62,7 @@ def _run(settings: Settings, webhook: bool) -> int:
     async def main() -> None:
         app = await build_app(settings)
         try:
-            await run(app, webhook=webhook or bool(settings.webhook_url))
+            await run(app, webhook=webhook or bool(settings.webhook_url), start_scheduler=scheduler)
         finally:
             await app.close()
 
@@ -79,6 +98,10 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument(
         "--webhook", action="store_true", help="serve a webhook (needs WEBHOOK_URL, WEBHOOK_SECRET)"
     )
+    run_parser.add_argument(
+        "--no-scheduler", action="store_true", help="only answer updates; a separate `kimbot worker` sends messages"
+    )
+    sub.add_parser("worker", help="run the scheduler and outbox delivery only (no Telegram updates)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="validate settings and the county file")
@@ -87,7 +110,9 @@ def main(argv: list[str] | None = None) -> int:
     settings = _settings_or_exit()
     configure_logging(settings.log_level)
     if args.command == "run":
-        return _run(settings, args.webhook)
+        return _run(settings, args.webhook, scheduler=not args.no_scheduler)
+    if args.command == "worker":
+        return _worker(settings)
     if args.command == "db":
         from bot.db.migrate import upgrade
 

@@ -113,10 +113,25 @@ def _stop_on_signals(stop: asyncio.Event) -> None:
             loop.add_signal_handler(sig, stop.set)
 
 
+async def run_worker(app: App, *, stop: asyncio.Event | None = None) -> None:
+    """A worker process: the scheduler (outbox drain, cron jobs) and /healthz, no updates from Telegram.
+    Several may run side by side on PostgreSQL: outbox claims are leases, cron jobs take an advisory lock."""
+    stop = stop or asyncio.Event()
+    _stop_on_signals(stop)
+    runner = await _serve(build_web_app(app), app.settings.http_host, app.settings.http_port)
+    app.scheduler.start()
+    log.info("kimbot worker is running; health on http://%s:%d/healthz", app.settings.http_host, app.settings.http_port)
+    try:
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+
+
 async def run(
     app: App, *, webhook: bool = False, stop: asyncio.Event | None = None, start_scheduler: bool = True
 ) -> None:
-    """Run until `stop` is set (or a signal arrives): updates are journalled, unfinished ones resumed."""
+    """Run until `stop` is set (or a signal arrives): updates are journalled, unfinished ones resumed.
+    With start_scheduler=False the process only answers updates (a separate `kimbot worker` sends)."""
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     settings = app.settings

@@ -19,7 +19,9 @@ def _compose() -> dict:  # type: ignore[type-arg]
 
 def test_compose_services_healthchecks_and_migration_order() -> None:
     services = _compose()["services"]
-    assert {"bot", "postgres", "redis", "migrate"} <= set(services)
+    assert {"bot", "worker", "postgres", "redis", "migrate"} <= set(services)
+    assert services["worker"]["command"] == ["kimbot", "worker"]
+    assert "healthcheck" in services["bot"] and "healthcheck" in services["worker"]
     assert "healthcheck" in services["postgres"] and "healthcheck" in services["redis"]
     assert services["migrate"]["command"] == ["kimbot", "db", "upgrade"]
     assert services["bot"]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
