@@ -20,6 +20,7 @@ from handlers import (
     staff_topics,
 )
 from handlers import appointment_notices as _appointment_notices  # noqa: F401  (registers outbox templates)
+from handlers import broadcast_notices as _broadcast_notices  # noqa: F401  (registers the broadcast template)
 from handlers import help as help_
 
 
