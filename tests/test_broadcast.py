@@ -19,7 +19,7 @@ from bot.db.models_broadcasts import Broadcast
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.i18n import native_name
-from bot.services import broadcasts, outbox
+from bot.services import outbox
 from handlers.broadcasts import PROGRESS_JOB_ID, BcRunCb
 from tests.conftest import Running
 from tests.helpers import button_texts, onboard
