@@ -31,6 +31,7 @@ from bot.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
 from handlers import build_root_router, errors
+from handlers.broadcasts import BroadcastProgress, register_progress_job
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
 
@@ -155,6 +156,8 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
     scheduler = build_scheduler(settings)
     sender, worker = build_delivery(settings, county, sessions, i18n)
     register_jobs(scheduler, Jobs(settings, sessions, worker))
+    bot = build_bot(settings)
+    register_progress_job(scheduler, BroadcastProgress(bot, sessions, i18n, settings))
     return App(
         settings=settings,
         county=county,
@@ -163,7 +166,7 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
         i18n=i18n,
         storage=storage,
         dispatcher=dispatcher,
-        bot=build_bot(settings),
+        bot=bot,
         scheduler=scheduler,
         sender=sender,
         worker=worker,
