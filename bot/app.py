@@ -34,6 +34,7 @@ from handlers import build_root_router, errors
 from handlers.broadcasts import BroadcastProgress, register_progress_job
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
+from handlers.relay import OrderedEventIsolation
 
 log = logging.getLogger("kimbot")
 
@@ -53,7 +54,8 @@ def build_fsm_storage(
     if settings.redis_url:
         keys = DefaultKeyBuilder(prefix="kimbot:fsm", with_bot_id=True, with_destiny=True)
         redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
-        return redis_storage, RedisEventIsolation(redis=redis_storage.redis, key_builder=keys)
+        shared = RedisEventIsolation(redis=redis_storage.redis, key_builder=keys)
+        return redis_storage, OrderedEventIsolation(shared)  # one client's messages stay in order
     return DatabaseStorage(sessions), SimpleEventIsolation()
 
 
@@ -83,9 +85,11 @@ def build_dispatcher(
         county=county,
         sessions=sessions,
         i18n=i18n,
+        disable_fsm=True,  # registered below, inside the unit of work, so FSM reads use the update's session
     )
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
-    dp.update.outer_middleware(CallerMiddleware())
+    dp.update.outer_middleware(dp.fsm)
+    dp.update.outer_middleware(CallerMiddleware(frozenset(m.telegram_id for m in county.staff)))
     ClientLocaleMiddleware(i18n).setup(dp)
     dp.include_router(errors.build_router())
     dp.include_router(build_root_router())

@@ -35,8 +35,11 @@ log = logging.getLogger("kimbot.inbound")
 
 
 class UpdateJournal:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]):
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], batch_seconds: float = 0.05):
         self._sessions = sessions
+        self._batch_seconds = batch_seconds
+        self._finished: list[int] = []
+        self._flusher: asyncio.Task[None] | None = None
 
     async def record(self, updates: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Store the updates; return those not seen before (duplicates are dropped here)."""
@@ -72,10 +75,24 @@ class UpdateJournal:
         return fresh
 
     async def done(self, update_id: int) -> None:
+        """Mark handled. Marks are written together every few milliseconds (one transaction for many updates);
+        a crash before that only means the update is handled again."""
+        self._finished.append(update_id)
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_soon())
+
+    async def _flush_soon(self) -> None:
+        await asyncio.sleep(self._batch_seconds)
+        await self.flush()
+
+    async def flush(self) -> None:
+        ids, self._finished = self._finished, []
+        if not ids:
+            return
         async with self._sessions() as session, session.begin():
             await session.execute(
                 update(InboundUpdate)
-                .where(InboundUpdate.update_id == update_id)
+                .where(InboundUpdate.update_id.in_(ids))
                 .values(status="done", payload=None, done_at=utcnow())
             )
 
@@ -136,6 +153,7 @@ class UpdateProcessor:
     async def drain(self, timeout: float = 30) -> None:
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=timeout)
+        await self.journal.flush()
 
 
 async def poll(

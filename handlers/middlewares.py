@@ -40,7 +40,12 @@ class CallerMiddleware(BaseMiddleware):
 
     A non-staff user writing to the bot in a private chat is registered as a client on first contact,
     with the language Telegram reports if kimbot speaks it.
+
+    Staff come from the county file (synced at start), so only ids listed there are looked up as staff.
     """
+
+    def __init__(self, staff_ids: frozenset[int]):
+        self._staff_ids = staff_ids
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         session: AsyncSession = data["session"]
@@ -48,7 +53,7 @@ class CallerMiddleware(BaseMiddleware):
         chat: Chat | None = data.get("event_chat")
         data["staff"] = data["client"] = None
         if user is not None and not user.is_bot:
-            member = await staff.find_active(session, user.id)
+            member = await staff.find_active(session, user.id) if user.id in self._staff_ids else None
             data["staff"] = member
             client = await clients.find_by_telegram_id(session, user.id)
             if client is None and member is None and chat is not None and chat.type == "private":

@@ -1,0 +1,187 @@
+"""Benchmark: kimbot's full update path (journal, database, FSM, i18n) against a bare aiogram echo bot, both
+polling the same Bot API emulator, in the same run. Prints throughput, the ratio, p50/p99 latency at a steady
+100 updates/s, and peak RSS with 10 000 clients in the database.
+
+    .venv/bin/python bench/bench_throughput.py                    # SQLite
+    BENCH_DATABASE_URL=postgresql+asyncpg://postgres@127.0.0.1:5432/test BENCH_REDIS_URL=redis://127.0.0.1:6379/15 \\
+        .venv/bin/python bench/bench_throughput.py                # PostgreSQL + Redis
+
+Targets (issue 9): throughput ≥ 0.5 × the echo bot's; p99 < 50 ms at 100 updates/s on PostgreSQL; peak RSS
+≤ 1.3 × the echo bot's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import insert, text  # noqa: E402
+
+from bot.db.engine import create_engine  # noqa: E402
+from bot.db.migrate import upgrade_async  # noqa: E402
+from bot.db.models import Client  # noqa: E402
+from bot.emulator import BotAPIEmulator  # noqa: E402
+
+TOKEN = "123456789:BENCH-token-for-the-emulator-only"
+CLIENTS = 10_000
+BURST = 2_000
+STEADY_RATE = 100
+STEADY_SECONDS = 10
+FIRST_USER = 1_000_000
+
+
+async def seed(url: str) -> None:
+    if url.startswith("postgresql"):
+        engine = create_engine(url)
+        async with engine.begin() as conn:
+            await conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await conn.execute(text("CREATE SCHEMA public"))
+        await engine.dispose()
+    await upgrade_async(url)
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        rows = [
+            {
+                "telegram_id": FIRST_USER + i,
+                "reference": f"K-B{i:06d}",
+                "locale": ("ar", "uk", "fa", "de")[i % 4],
+                "municipality": "euskirchen",
+                "reachable": True,
+            }
+            for i in range(CLIENTS)
+        ]
+        for chunk in range(0, len(rows), 2000):
+            await conn.execute(insert(Client), rows[chunk : chunk + 2000])
+        await conn.execute(text("UPDATE clients SET privacy_acknowledged_at = created_at"))
+    await engine.dispose()
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+async def start(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        *args, cwd=ROOT, env={**os.environ, **env}, stdout=asyncio.subprocess.DEVNULL
+    )
+
+
+async def measure(emulator: BotAPIEmulator, label: str, text_of: str) -> dict[str, float]:
+    users = [FIRST_USER + i for i in range(CLIENTS)]
+    for user in users:
+        emulator.add_user(user, "B", language_code="en")
+
+    def replies() -> int:
+        return sum(1 for c in emulator.calls if c.ok and c.method == "sendmessage")
+
+    # Warm-up: the first updates pay for imports and pools.
+    base = replies()
+    for user in users[:50]:
+        await emulator.send_message(user, text_of)
+    await emulator.wait_for(lambda: replies() >= base + 50, 120)
+
+    base = replies()
+    started = time.perf_counter()
+    for i in range(BURST):
+        await emulator.send_message(users[i % len(users)], text_of)
+    await emulator.wait_for(lambda: replies() >= base + BURST, 300)
+    throughput = BURST / (time.perf_counter() - started)
+
+    latencies: list[float] = []
+    interval = 1 / STEADY_RATE
+    pending: dict[int, float] = {}
+    seen = len(emulator.calls)
+    t0 = time.perf_counter()
+    for i in range(STEADY_RATE * STEADY_SECONDS):
+        user = users[(i * 7919) % len(users)]
+        while user in pending:
+            user += 1
+        pending[user] = time.monotonic()
+        await emulator.send_message(user, text_of)
+        for call in emulator.calls[seen:]:
+            if call.ok and call.method == "sendmessage" and call.chat_id in pending:
+                latencies.append((call.at - pending.pop(call.chat_id)) * 1000)
+        seen = len(emulator.calls)
+        await asyncio.sleep(max(0.0, t0 + (i + 1) * interval - time.perf_counter()))
+    deadline = time.monotonic() + 30
+    while pending and time.monotonic() < deadline:
+        await asyncio.sleep(0.01)
+        for call in emulator.calls[seen:]:
+            if call.ok and call.method == "sendmessage" and call.chat_id in pending:
+                latencies.append((call.at - pending.pop(call.chat_id)) * 1000)
+        seen = len(emulator.calls)
+    latencies.sort()
+    return {
+        "throughput": throughput,
+        "p50": statistics.median(latencies),
+        "p99": latencies[int(len(latencies) * 0.99) - 1],
+        "lost": float(len(pending)),
+    }
+
+
+async def run_one(label: str, args: list[str], env: dict[str, str], text_of: str) -> dict[str, float]:
+    async with BotAPIEmulator() as emulator:
+        process = await start(
+            args + ([TOKEN, emulator.base_url] if "echo_bot" in args[-1] else []),
+            {**env, "TELEGRAM_API_URL": emulator.base_url},
+        )
+        try:
+            # Ready: aiogram calls getMe before polling; kimbot publishes its commands first.
+            await emulator.wait_for(lambda: any(c.method in ("getme", "deletewebhook") for c in emulator.calls), 120)
+            await asyncio.sleep(2)
+            result = await measure(emulator, label, text_of)
+            result["rss"] = peak_rss_mb(process.pid)
+        finally:
+            process.send_signal(signal.SIGTERM)
+            await asyncio.wait_for(process.wait(), 30)
+    return result
+
+
+async def main() -> None:
+    database = os.environ.get("BENCH_DATABASE_URL")
+    redis = os.environ.get("BENCH_REDIS_URL", "")
+    with tempfile.TemporaryDirectory() as tmp:
+        url = database or f"sqlite+aiosqlite:///{tmp}/bench.db"
+        await seed(url)
+        echo = await run_one("echo", [sys.executable, str(ROOT / "bench" / "echo_bot.py")], {}, "hello")
+        kim = await run_one(
+            "kimbot",
+            [sys.executable, "-m", "bot", "run"],
+            {
+                "BOT_TOKEN": TOKEN,
+                "DATABASE_URL": url,
+                "REDIS_URL": redis,
+                "KIMBOT_DATA_DIR": tmp,
+                "HTTP_PORT": "0",
+                "POLLING_TIMEOUT": "1",
+                "LOG_LEVEL": "WARNING",
+            },
+            "/help",
+        )
+    where = "PostgreSQL + Redis" if database else "SQLite"
+    print(f"database: {where}; {CLIENTS} clients; burst {BURST} updates; steady {STEADY_RATE}/s for {STEADY_SECONDS} s")
+    for label, r in (("aiogram echo", echo), ("kimbot /help", kim)):
+        print(
+            f"  {label:<13} {r['throughput']:7.1f} updates/s   p50 {r['p50']:6.1f} ms   p99 {r['p99']:6.1f} ms   "
+            f"peak RSS {r['rss']:6.1f} MB   unanswered {int(r['lost'])}"
+        )
+    print(
+        f"  ratio kimbot/echo: throughput {kim['throughput'] / echo['throughput']:.2f} (target ≥ 0.5), "
+        f"peak RSS {kim['rss'] / echo['rss']:.2f} (target ≤ 1.3); kimbot p99 {kim['p99']:.1f} ms (target < 50)"
+    )
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
