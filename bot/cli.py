@@ -1,4 +1,4 @@
-"""`kimbot` command line: run, db upgrade, check-config."""
+"""`kimbot` command line: run, demo, db upgrade, check-config."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ NO_TOKEN = """kimbot needs a Telegram bot token to run.
          BOT_TOKEN=123456789:AA...
      (or export BOT_TOKEN in your shell), then start kimbot again.
 """
+
+DEMO_INSTEAD = """No BOT_TOKEN is set, so kimbot starts its offline demo instead (`kimbot demo`): a Telegram emulator,
+kimbot and a web page, all on this computer.
+
+To run kimbot for real:
+""" + NO_TOKEN.split("\n", 2)[2]
 
 
 def _settings_or_exit() -> Settings:
@@ -56,8 +62,11 @@ def _run(settings: Settings, webhook: bool, scheduler: bool = True) -> int:
     from bot.runtime import run
 
     if settings.bot_token is None:
-        print(NO_TOKEN, file=sys.stderr)
-        return 2
+        if webhook:  # a webhook needs Telegram; the demo only polls
+            print(NO_TOKEN, file=sys.stderr)
+            return 2
+        print(DEMO_INSTEAD, file=sys.stderr)
+        return _demo(settings)
 
     async def main() -> None:
         app = await build_app(settings)
@@ -70,13 +79,24 @@ def _run(settings: Settings, webhook: bool, scheduler: bool = True) -> int:
     return 0
 
 
+def _demo(settings: Settings) -> int:
+    from bot.demo import DemoStartError, run_demo
+
+    try:
+        asyncio.run(run_demo(settings, announce=lambda line: print(line, flush=True)))
+    except DemoStartError as exc:
+        print(f"kimbot demo: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def _check_config(settings: Settings) -> int:
     try:
         county = load_county(settings.county_file)
     except CountyFileError as exc:
         print(exc, file=sys.stderr)
         return 1
-    token = "set" if settings.bot_token else "not set (kimbot run will refuse to start)"
+    token = "set" if settings.bot_token else "not set (kimbot run starts the offline demo)"
     print("Settings are valid.")
     print(f"  BOT_TOKEN: {token}")
     print(f"  TELEGRAM_API_URL: {settings.telegram_api_url}")
@@ -102,17 +122,20 @@ def main(argv: list[str] | None = None) -> int:
         "--no-scheduler", action="store_true", help="only answer updates; a separate `kimbot worker` sends messages"
     )
     sub.add_parser("worker", help="run the scheduler and outbox delivery only (no Telegram updates)")
+    sub.add_parser("demo", help="the offline demo: emulator, kimbot and a web page on 127.0.0.1 (DEMO_PORT)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
     sub.add_parser("check-config", help="validate settings and the county file")
     args = parser.parse_args(argv)
 
     settings = _settings_or_exit()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, settings.log_format)
     if args.command == "run":
         return _run(settings, args.webhook, scheduler=not args.no_scheduler)
     if args.command == "worker":
         return _worker(settings)
+    if args.command == "demo":
+        return _demo(settings)
     if args.command == "db":
         from bot.db.migrate import upgrade
 

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     county_file: Path | None = Field(default=None, alias="KIMBOT_COUNTY")
     timezone: str = Field(default="Europe/Berlin", alias="TIMEZONE")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field(default="text", alias="LOG_FORMAT")
     waitlist_hold_minutes: int = Field(default=15, ge=1, le=24 * 60, alias="WAITLIST_HOLD_MINUTES")
     retention_months: int = Field(default=12, ge=1, le=120, alias="RETENTION_MONTHS")
     data_dir: Path = Field(default=Path("var"), alias="KIMBOT_DATA_DIR")
@@ -42,6 +43,8 @@ class Settings(BaseSettings):
     http_host: str = Field(default="127.0.0.1", alias="HTTP_HOST")
     http_port: int = Field(default=8080, ge=0, le=65535, alias="HTTP_PORT")
     polling_timeout: int = Field(default=25, ge=0, le=50, alias="POLLING_TIMEOUT")
+    # The offline demo (`kimbot demo`, or `kimbot run` without BOT_TOKEN): port of its web page on 127.0.0.1.
+    demo_port: int = Field(default=8080, ge=0, le=65535, alias="DEMO_PORT")
     # Outbound messages per second (python-telegram-bot's AIORateLimiter); Telegram allows about 30.
     delivery_rate: float = Field(default=29.5, gt=0, le=1000, alias="DELIVERY_RATE")
     # How long a worker holds a claimed outbox row before another worker may send it (after a crash).

@@ -1,8 +1,15 @@
-"""Logging set-up. The Bot API URL contains the token, so HTTP client loggers stay quiet."""
+"""Logging set-up: plain text for a terminal, JSON (one object per line) for production log collectors.
+
+The Bot API URL contains the token, so HTTP client loggers stay quiet; kimbot's own log lines carry at most a
+client's internal id – never message text, names or Telegram ids.
+"""
 
 from __future__ import annotations
 
 import logging
+import sys
+
+from pythonjsonlogger.json import JsonFormatter
 
 QUIET = (
     "alembic",
@@ -15,7 +22,19 @@ QUIET = (
 )
 
 
-def configure_logging(level: str) -> None:
-    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+def configure_logging(level: str, fmt: str = "text") -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    if fmt == "json":
+        handler.setFormatter(
+            JsonFormatter(
+                "%(asctime)s %(levelname)s %(name)s %(message)s",
+                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
+            )
+        )
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
     for name in QUIET:
         logging.getLogger(name).setLevel(max(logging.WARNING, logging.getLevelName(level)))

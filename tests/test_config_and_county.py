@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from bot import cli
 from bot.cli import main
 from bot.config import Settings
 from bot.county import CountyFileError, load_county
@@ -96,11 +97,39 @@ def test_check_config_reports_problems(
     assert "placeholder" in capsys.readouterr().err
 
 
-def test_run_without_token_explains_what_to_do(
+def test_run_without_token_starts_the_demo_and_explains_what_to_do(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("BOT_TOKEN", raising=False)
-    assert main(["run"]) == 2
+    started: list[Settings] = []
+
+    def demo(settings: Settings) -> int:  # the real one serves until Ctrl+C
+        started.append(settings)
+        return 0
+
+    monkeypatch.setattr(cli, "_demo", demo)
+    assert main(["run"]) == 0
+    assert len(started) == 1 and started[0].bot_token is None
     err = capsys.readouterr().err
-    assert "@BotFather" in err and "BOT_TOKEN=" in err
+    assert "offline demo" in err and "@BotFather" in err and "BOT_TOKEN=" in err
+
+    # A webhook needs Telegram: without a token it still refuses, with the same explanation.
+    assert main(["run", "--webhook"]) == 2
+    assert "@BotFather" in capsys.readouterr().err and len(started) == 1
+
+
+def test_json_logs_carry_no_token(capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+    import logging
+
+    from bot.logs import configure_logging
+
+    configure_logging("INFO", "json")
+    logging.getLogger("kimbot.test").info("client %s booked", 42)
+    logging.getLogger("httpx").info("POST https://api.telegram.org/bot%s/sendMessage", GOOD_TOKEN)
+    lines = [json.loads(line) for line in capsys.readouterr().err.splitlines() if line.strip()]
+    assert lines == [
+        {"time": lines[0]["time"], "level": "INFO", "logger": "kimbot.test", "message": "client 42 booked"}
+    ]
+    configure_logging("WARNING", "text")
