@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import timedelta
 from html import escape
 from typing import Any, TypeVar
@@ -20,6 +21,8 @@ from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import StateFilter
 from aiogram.filters.callback_data import CallbackData
+from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
+from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageId, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -120,6 +123,56 @@ def mention(member: StaffDTO) -> str:
     return f'<a href="tg://user?id={member.telegram_id}">{escape(member.display_name)}</a>'
 
 
+# Per event loop (tests run one loop each): the lock around creating the Intake topic and the ids known.
+_INTAKE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Lock, dict[int, int]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _intake_state() -> tuple[asyncio.Lock, dict[int, int]]:
+    loop = asyncio.get_running_loop()
+    if loop not in _INTAKE_LOCKS:
+        _INTAKE_LOCKS[loop] = (asyncio.Lock(), {})
+    return _INTAKE_LOCKS[loop]
+
+
+def _intake_lock() -> asyncio.Lock:
+    return _intake_state()[0]
+
+
+class _IntakeThreads:
+    def get(self, chat_id: int) -> int | None:
+        return _intake_state()[1].get(chat_id)
+
+    def __setitem__(self, chat_id: int, thread: int) -> None:
+        _intake_state()[1][chat_id] = thread
+
+
+_INTAKE_THREADS = _IntakeThreads()
+
+
+class OrderedEventIsolation(BaseEventIsolation):
+    """Keeps one chat's updates in the order Telegram sent them, also with Redis.
+
+    aiogram's Redis lock lets waiting updates of a chat in by chance (it polls), so a client's messages could reach
+    their topic out of order. An in-process FIFO lock per key (asyncio.Lock wakes waiters in order) in front of the
+    shared lock restores the order within a process; the shared lock still keeps processes apart.
+    """
+
+    def __init__(self, shared: BaseEventIsolation):
+        self.shared = shared
+        self.local = SimpleEventIsolation()
+
+    @contextlib.asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
+        async with self.local.lock(key), self.shared.lock(key):
+            yield
+
+    async def close(self) -> None:
+        await self.shared.close()
+        await self.local.close()
+
+
 class NoStaffChat(Exception):
     """STAFF_CHAT_ID is not configured."""
 
@@ -134,6 +187,13 @@ class TopicRelay:
     settings: Settings
     county: County
     i18n: I18n
+    _conversations: dict[int, handoff.ConversationDTO] = field(default_factory=dict, init=False, repr=False)
+
+    async def conversation(self, client_id: int) -> handoff.ConversationDTO:
+        """The conversation, read once per update (each write below forgets it)."""
+        if client_id not in self._conversations:
+            self._conversations[client_id] = await handoff.conversation(self.session, client_id)
+        return self._conversations[client_id]
 
     @property
     def chat_id(self) -> int:
@@ -162,7 +222,7 @@ class TopicRelay:
         return name[:128]
 
     async def header_text(self, client: ClientDTO) -> str:
-        conv = await handoff.conversation(self.session, client.id)
+        conv = await self.conversation(client.id)
         manager = await handoff.staff_by_id(self.session, client.case_manager_id)
         town = self.county.municipality(client.municipality or "")
         lines = [f"🗂 <b>{escape(client.reference)}</b>"]
@@ -201,7 +261,7 @@ class TopicRelay:
     async def refresh_header(self, client_id: int) -> None:
         """Keep the header card up to date (language, case manager, absence, reachability, status)."""
         client = await handoff.client(self.session, client_id)
-        conv = await handoff.conversation(self.session, client_id)
+        conv = await self.conversation(client_id)
         if client is None or conv.header_message_id is None or conv.chat_id is None:
             return
         text = await self.header_text(client)
@@ -215,7 +275,7 @@ class TopicRelay:
 
     async def topic(self, client: ClientDTO, *, recreate: bool = False, first_name: str | None = None) -> int:
         """The client's topic, created on first need (or again when it was deleted)."""
-        conv = await handoff.conversation(self.session, client.id)
+        conv = await self.conversation(client.id)
         if conv.thread_id is not None and conv.chat_id == self.chat_id and not recreate:
             return conv.thread_id
         created = await call(
@@ -241,6 +301,7 @@ class TopicRelay:
         if client.case_manager_id is None and conv.intake_message_id is None:
             card = await self.post_intake_card(client)
         await handoff.set_topic(self.session, client.id, self.chat_id, thread, header.message_id)
+        self._conversations.pop(client.id, None)
         if card is not None:
             await handoff.set_intake_card(self.session, client.id, card)
         return thread
@@ -274,15 +335,22 @@ class TopicRelay:
 
     # ------------------------------------------------------------------ intake
 
-    async def intake_thread(self, *, recreate: bool = False) -> int:
-        thread = await handoff.staff_topic(self.session, handoff.INTAKE, self.chat_id)
-        if thread is not None and not recreate:
+    async def intake_thread(self, *, broken: int | None = None) -> int:
+        """The shared Intake topic, created once. Many clients' first messages arrive together: creation runs under
+        a lock, and the id is remembered in this process until the creating update has committed it."""
+        async with _intake_lock():
+            known = _INTAKE_THREADS.get(self.chat_id)
+            if known is not None and known != broken:
+                return known
+            thread = await handoff.staff_topic(self.session, handoff.INTAKE, self.chat_id)
+            if thread is None or thread == broken:
+                with self.office():
+                    name = _("Intake – clients without a case manager")
+                created = await call(lambda: self.bot.create_forum_topic(self.chat_id, name=name[:128]))
+                thread = created.message_thread_id
+                await handoff.set_staff_topic(self.session, handoff.INTAKE, self.chat_id, thread)
+            _INTAKE_THREADS[self.chat_id] = thread
             return thread
-        with self.office():
-            name = _("Intake – clients without a case manager")
-        created = await call(lambda: self.bot.create_forum_topic(self.chat_id, name=name[:128]))
-        await handoff.set_staff_topic(self.session, handoff.INTAKE, self.chat_id, created.message_thread_id)
-        return created.message_thread_id
 
     async def post_intake_card(self, client: ClientDTO) -> int:
         """A card in the Intake topic with Claim (any staff) and Assign (admins); returns its message id."""
@@ -305,7 +373,7 @@ class TopicRelay:
         try:
             card = await call(lambda: send(thread))
         except TelegramBadRequest:  # the Intake topic was deleted or closed: a new one
-            thread = await self.intake_thread(recreate=True)
+            thread = await self.intake_thread(broken=thread)
             card = await call(lambda: send(thread))
         return card.message_id
 
@@ -400,7 +468,7 @@ class TopicRelay:
 
     async def pass_on(self, client: ClientDTO, message: Message, kind: str) -> None:
         """Put one client message into their topic, then mention, absence notice and out-of-hours reply."""
-        conv = await handoff.conversation(self.session, client.id)
+        conv = await self.conversation(client.id)
         original = message.text or message.caption
         translation, failed = await self.translate(original, client.locale, OFFICE_LOCALE)
         composed = self.incoming_text(original, translation, failed, client.locale) if original else None
@@ -421,6 +489,7 @@ class TopicRelay:
         for flag in marks:
             await handoff.mark(self.session, client.id, flag)
         await handoff.client_wrote(self.session, client.id)
+        self._conversations.pop(client.id, None)
         await handoff.record(
             self.session,
             client.id,
@@ -638,7 +707,8 @@ class ClientRelay:
         if settings.staff_chat_id is None:
             await message.answer(_("Writing to your case manager is not available yet. Please call the office."))
             return
-        conv = await handoff.conversation(session, client.id)
+        relay = TopicRelay(bot, session, settings, county, i18n)
+        conv = await relay.conversation(client.id)
         if conv.blocked:
             return
         kind = kind_of(message)
@@ -657,12 +727,11 @@ class ClientRelay:
             await handoff.mark(session, client.id, "id_notice_sent_at")
             return
         now = utcnow()
-        held = await handoff.held(session, client.id)
-        recent = await handoff.recent_inbound(session, client.id, now - FLOOD_WINDOW)
+        held, recent = await handoff.flood_state(session, client.id, now - FLOOD_WINDOW)
         if held or recent >= settings.flood_limit:
             await self.hold(message, kind, session, client, settings, conv, bot, sessions, county, i18n)
             return
-        await TopicRelay(bot, session, settings, county, i18n).pass_on(client, message, kind)
+        await relay.pass_on(client, message, kind)
 
     async def hold(
         self,

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -173,14 +173,17 @@ async def mark(session: AsyncSession, client_id: int, flag: str, at: datetime | 
     await session.flush()
 
 
-async def client_wrote(session: AsyncSession, client_id: int) -> bool:
-    """A client message arrived: the conversation is open again. True if it had been closed."""
-    row = await _conversation_row(session, client_id)
-    was_closed = row.status == "closed"
-    row.status = "open"
-    row.last_client_message_at = utcnow()
-    await session.flush()
-    return was_closed
+async def client_wrote(session: AsyncSession, client_id: int) -> None:
+    """A client message arrived: the conversation is open (again). One UPDATE: this runs for every message."""
+    result = await session.execute(
+        update(Conversation)
+        .where(Conversation.client_id == client_id)
+        .values(status="open", last_client_message_at=utcnow(), updated_at=utcnow())
+    )
+    if not getattr(result, "rowcount", 0):
+        row = await _conversation_row(session, client_id)
+        row.last_client_message_at = utcnow()
+        await session.flush()
 
 
 async def staff_answered(session: AsyncSession, client_id: int) -> None:
@@ -269,6 +272,22 @@ async def held(session: AsyncSession, client_id: int | None = None) -> list[Pair
     if client_id is not None:
         query = query.where(RelayMessage.client_id == client_id)
     return [_pair_dto(r) for r in (await session.scalars(query)).all()]
+
+
+async def flood_state(session: AsyncSession, client_id: int, since: datetime) -> tuple[int, int]:
+    """(messages held now, messages from the client since `since`) in one query."""
+    held_now = func.sum(case((RelayMessage.status == "held", 1), else_=0))
+    recent = func.sum(case((RelayMessage.created_at >= since, 1), else_=0))
+    row = (
+        await session.execute(
+            select(held_now, recent).where(
+                RelayMessage.client_id == client_id,
+                RelayMessage.direction == "in",
+                or_(RelayMessage.status == "held", RelayMessage.created_at >= since),
+            )
+        )
+    ).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 async def recent_inbound(session: AsyncSession, client_id: int, since: datetime) -> int:
