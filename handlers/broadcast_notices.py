@@ -8,6 +8,7 @@ client's language. Nothing personal is ever part of a broadcast.
 from __future__ import annotations
 
 import html
+import time
 from collections.abc import Sequence
 
 from aiogram.utils.i18n import gettext as _
@@ -34,14 +35,29 @@ def render_broadcast(texts: dict[str, str], auto_languages: Sequence[str], fallb
     return "\n".join(lines)
 
 
+# A confirmed broadcast's texts never change; keep them briefly instead of loading them for every recipient
+# (the status is re-read after CACHE_SECONDS, and cancelling also cancels the rows themselves).
+CACHE_SECONDS = 2.0
+_cache: dict[int, tuple[float, dict[str, str], list[str], str, str]] = {}
+
+
 @template(BROADCAST_TEMPLATE)
 async def render_broadcast_message(
     ctx: RenderContext, session: AsyncSession, message: ClaimedMessage
 ) -> Rendered | None:
-    broadcast = await session.get(Broadcast, int(message.params["broadcast_id"]))
-    if broadcast is None or broadcast.status == "cancelled":
+    broadcast_id = int(message.params["broadcast_id"])
+    cached = _cache.get(broadcast_id)
+    if cached is None or time.monotonic() - cached[0] > CACHE_SECONDS:
+        row = await session.get(Broadcast, broadcast_id)
+        if row is None:
+            _cache.pop(broadcast_id, None)
+            return None
+        cached = (time.monotonic(), dict(row.texts or {}), list(row.auto_languages or ()), row.fallback, row.status)
+        if len(_cache) > 64:
+            _cache.clear()
+        _cache[broadcast_id] = cached
+    _at, texts, auto_languages, fallback, status = cached
+    if status == "cancelled":
         return None
-    text = render_broadcast(
-        dict(broadcast.texts or {}), list(broadcast.auto_languages or ()), broadcast.fallback, ctx.locale
-    )
+    text = render_broadcast(texts, auto_languages, fallback, ctx.locale)
     return Rendered(text) if text is not None else None
