@@ -112,6 +112,7 @@ async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
             "municipality": row.municipality,
             "has_case_manager": row.case_manager_id is not None,
             "reachable": row.reachable,
+            "announcements_opt_out": row.announcements_opt_out,
             "privacy_acknowledged_at": _iso(row.privacy_acknowledged_at),
             "created_at": _iso(row.created_at),
             "updated_at": _iso(row.updated_at),
