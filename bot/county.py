@@ -135,6 +135,8 @@ class StaffMember(_Strict):
     # Weekly working hours (breaks are the gaps); without them the office's opening hours apply.
     hours: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict)
     outreach: tuple[OutreachDay, ...] = ()
+    # Who answers this person's clients while they are /away (numeric Telegram id of another staff member).
+    deputy: int | None = None
 
     @field_validator("hours", mode="before")
     @classmethod
