@@ -195,3 +195,26 @@ async def test_claims_do_not_overlap(kimbot: Running, emulator: BotAPIEmulator) 
     assert len(ids) == len(set(ids)) == 40
     async with kimbot.app.sessions() as session:
         assert await session.scalar(select(func.count()).where(OutboxMessage.status == "sending")) == 40
+
+
+@template("test_broken")
+async def _render_broken(ctx: Any, session: Any, message: outbox.ClaimedMessage) -> Rendered:
+    raise KeyError("a parameter the template needs")
+
+
+async def test_broken_template_fails_its_row_and_the_drain_goes_on(kimbot: Running, emulator: BotAPIEmulator) -> None:
+    client_id = await add_client(kimbot, emulator, 908)
+    async with kimbot.app.sessions() as session, session.begin():
+        await outbox.enqueue(
+            session, key="t:broken", chat_id=908, client_id=client_id, template="test_broken", due_at=utcnow()
+        )
+        await outbox.enqueue(
+            session, key="t:missing", chat_id=908, client_id=client_id, template="no_such_template", due_at=utcnow()
+        )
+    await queue(kimbot, client_id, 908, "t:fine", "Still delivered")
+    assert kimbot.app.worker is not None
+    stats = await kimbot.app.worker.drain_once()
+    assert (stats.sent, stats.failed) == (1, 2)
+    assert (await row(kimbot, "t:broken")).last_error == "render: KeyError"
+    assert (await row(kimbot, "t:missing")).status == "failed"
+    assert [m["text"] for m in emulator.bot_messages(908)] == ["Still delivered"]

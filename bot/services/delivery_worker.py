@@ -209,8 +209,14 @@ class DeliveryWorker:
         queue: asyncio.Queue[ClaimedMessage | None] = asyncio.Queue(maxsize=self.config.batch_size)
 
         async def consume() -> None:
+            nonlocal stats
             while (message := await queue.get()) is not None:
-                stats.__iadd__(await self._deliver(message, clock))
+                try:
+                    stats += await self._deliver(message, clock)
+                except Exception:
+                    # Last line of defence (e.g. the database went away): the row keeps its lease and is sent
+                    # again when the lease runs out; this consumer goes on, so the producer never blocks.
+                    log.exception("outbox %s: delivery failed unexpectedly", message.id)
 
         consumers = [asyncio.create_task(consume()) for _ in range(self.config.concurrency)]
         try:
