@@ -44,12 +44,23 @@ def county() -> County:
             "name": "Benchkreis",
             "municipalities": [{"key": "m", "name": "M"}],
             "offices": [
-                {"key": "o", "name": "Office", "address": "Street 1", "municipality": "m",
-                 "opening_hours": {d: "08:00-16:00" for d in WEEKDAYS}}
+                {
+                    "key": "o",
+                    "name": "Office",
+                    "address": "Street 1",
+                    "municipality": "m",
+                    "opening_hours": {d: "08:00-16:00" for d in WEEKDAYS},
+                }
             ],
             "services": [
-                {"key": "s", "name": {"de": "S"}, "duration_minutes": 30, "offices": ["o"], "min_notice_hours": 2,
-                 "horizon_weeks": 8}
+                {
+                    "key": "s",
+                    "name": {"de": "S"},
+                    "duration_minutes": 30,
+                    "offices": ["o"],
+                    "min_notice_hours": 2,
+                    "horizon_weeks": 8,
+                }
             ],
             "staff": [
                 {"telegram_id": 1000 + i, "display_name": f"P{i}", "role": "case_manager", "office": "o"}
@@ -73,9 +84,20 @@ def seed_rows(today: date) -> list[dict[str, object]]:
                     start = datetime(day.year, day.month, day.day, 8, tzinfo=TZ) + timedelta(minutes=30 * half_hour)
                     start = start.astimezone(UTC)
                     end = start + timedelta(minutes=30)
-                    rows.append({"client_id": 1, "staff_id": staff, "service_key": "s", "office_key": "o",
-                                 "starts_at": start, "ends_at": end, "busy_from": start, "busy_until": end,
-                                 "status": "booked", "sequence": 0})
+                    rows.append(
+                        {
+                            "client_id": 1,
+                            "staff_id": staff,
+                            "service_key": "s",
+                            "office_key": "o",
+                            "starts_at": start,
+                            "ends_at": end,
+                            "busy_from": start,
+                            "busy_until": end,
+                            "status": "booked",
+                            "sequence": 0,
+                        }
+                    )
     return rows
 
 
@@ -89,8 +111,10 @@ async def run(url: str, label: str) -> None:
     started = time.perf_counter()
     async with sessions() as session, session.begin():
         session.add_all(
-            [Staff(id=i + 1, telegram_id=1000 + i, display_name=f"P{i}", role="case_manager", languages=["de"])
-             for i in range(STAFF)]
+            [
+                Staff(id=i + 1, telegram_id=1000 + i, display_name=f"P{i}", role="case_manager", languages=["de"])
+                for i in range(STAFF)
+            ]
         )
         session.add(Client(id=1, telegram_id=1, reference="K-BENCH1", locale="de"))
         await session.flush()
