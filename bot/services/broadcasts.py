@@ -540,3 +540,13 @@ async def set_opt_out(session: AsyncSession, client_id: int, opted_out: bool) ->
 
 async def is_opted_out(session: AsyncSession, client_id: int) -> bool:
     return bool(await session.scalar(select(Client.announcements_opt_out).where(Client.id == client_id)))
+
+
+async def case_managers(session: AsyncSession) -> list[tuple[int, str]]:
+    """Active case managers (id, display name), for choosing a segment."""
+    rows = await session.execute(
+        select(Staff.id, Staff.display_name)
+        .where(Staff.active.is_(True), Staff.role == "case_manager")
+        .order_by(Staff.display_name)
+    )
+    return [(int(staff_id), str(name)) for staff_id, name in rows.all()]
