@@ -228,7 +228,7 @@ async def test_only_admins_compose(kimbot: Running, emulator: BotAPIEmulator) ->
 
 
 async def test_client_opts_out_and_back_in(kimbot: Running, emulator: BotAPIEmulator) -> None:
-    await onboard(kimbot, emulator, 3401, language="ar")
+    await add_clients(kimbot, emulator, [(3401, "ar")])
     shown = await kimbot.say(3401, "/announcements")
     off = kimbot.app.i18n.gettext("Turn announcements off", locale="ar")
     assert button_texts(shown) == [off]
