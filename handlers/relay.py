@@ -426,8 +426,9 @@ class TopicRelay:
         reply_to: int | None,
         composed: str | None,
     ) -> int:
-        """Copy `message` to `to_chat` (never forward). `composed` replaces its text or caption (translation); a
-        caption over 1024 characters is sent after the media as text, in parts."""
+        """Copy `message` to `to_chat` (never forward). `composed` replaces its text or caption (translation). A
+        caption over 1024 characters (Telegram refuses it in a copy) is split: its beginning stays the caption, the
+        rest follows as text replying to the media."""
         reply = ReplyParameters(message_id=reply_to, allow_sending_without_reply=True) if reply_to else None
         if message.text is not None and composed is not None:
             parts = split_text(composed)
@@ -441,19 +442,31 @@ class TopicRelay:
         overflow: list[str] = []
         kwargs: dict[str, Any] = {}
         if caption is not None and (composed is not None or len(caption) > CAPTION_LIMIT):
-            if len(caption.encode("utf-16-le")) // 2 <= CAPTION_LIMIT:
-                kwargs = {"caption": caption, "parse_mode": None}
-            else:
-                kwargs = {"caption": ""}
-                overflow = split_text(caption)
-        copied: MessageId = await self.bot.copy_message(
-            to_chat,
-            from_chat_id=message.chat.id,
-            message_id=message.message_id,
-            message_thread_id=thread,
-            reply_parameters=reply,
-            **kwargs,
-        )
+            first = split_text(caption, CAPTION_LIMIT)[0]
+            kwargs = {"caption": first, "parse_mode": None}
+            rest = caption[len(first) :].strip()
+            overflow = split_text(rest) if rest else []
+        try:
+            copied: MessageId = await self.bot.copy_message(
+                to_chat,
+                from_chat_id=message.chat.id,
+                message_id=message.message_id,
+                message_thread_id=thread,
+                reply_parameters=reply,
+                **kwargs,
+            )
+        except TelegramBadRequest as exc:
+            # A caption we could not see (a message re-sent from a button) may be too long: the media still goes.
+            if "caption is too long" not in exc.message or kwargs:
+                raise
+            copied = await self.bot.copy_message(
+                to_chat,
+                from_chat_id=message.chat.id,
+                message_id=message.message_id,
+                message_thread_id=thread,
+                reply_parameters=reply,
+                caption="📎",  # aiogram leaves out an empty caption, so the original would be kept
+            )
         for part in overflow:
             await self.bot.send_message(
                 to_chat,

@@ -5,17 +5,18 @@ office hours, absence and blocked clients."""
 from __future__ import annotations
 
 import asyncio
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from bot.db.models import Client
 from bot.db.models_handoff import Conversation, RelayMessage
 from bot.emulator import BotAPIEmulator
 from bot.i18n import fmt_datetime
-from bot.services import office_hours
+from bot.services import clients, office_hours
 from handlers import relay
 from handlers.relay import ClaimCb, IdNoticeCb
 from tests.conftest import STAFF_GROUP, Running
@@ -351,3 +352,61 @@ async def test_flood_is_held_and_delivered_as_one_batch(
     assert len(batches) == 1 and len(batches[0].params["message_ids"]) == 5
     told = [m for m in emulator.bot_messages(809) if m["message_id"] > before]
     assert len(told) == 1  # the client is told once
+
+
+async def test_export_lists_the_conversation_without_text_and_erase_removes_it(
+    kimbot: Running, emulator: BotAPIEmulator
+) -> None:
+    await onboard(kimbot, emulator, 810, language="de")
+    await emulator.send_message(810, "Hallo, ich habe eine Frage")
+    thread = await thread_of(kimbot, 810)
+    await in_topic(emulator, thread, lambda m: m.get("text") == "Hallo, ich habe eine Frage")
+    await kimbot.settle(STAFF_GROUP)
+    client = await client_row(kimbot, 810)
+    async with kimbot.app.sessions() as session, session.begin():
+        data = await clients.export(session, client.id)
+    chat = data["case_manager_chat"]
+    assert chat["conversation"]["status"] == "open"
+    assert [(m["direction"], m["type"]) for m in chat["messages"]] == [("to_case_manager", "text")]
+    assert "Frage" not in json.dumps(data, ensure_ascii=False)
+
+    async with kimbot.app.sessions() as session, session.begin():
+        await clients.erase(session, client.id)
+    async with kimbot.app.sessions() as session:
+        for model in (Conversation, RelayMessage):
+            assert await session.scalar(select(func.count()).select_from(model)) == 0
+
+
+async def test_a_caption_over_1024_characters_is_split_not_lost(kimbot: Running, emulator: BotAPIEmulator) -> None:
+    await onboard(kimbot, emulator, 811, language="en")
+    await emulator.send_message(811, "hello")
+    thread = await thread_of(kimbot, 811)
+    first = await emulator.send_media(811, "document")
+    notice = await emulator.wait_for_message(811, after=first["message_id"])
+    await emulator.press(
+        811, notice, data=IdNoticeCb(action="send", message=first["message_id"], kind="document").pack()
+    )
+    await in_topic(emulator, thread, lambda m: "document" in m)
+
+    caption = " ".join(f"word{i}" for i in range(400))  # about 3 000 characters, as Telegram Premium allows
+    await emulator.send_media(811, "photo", caption=caption)
+    photo = await in_topic(emulator, thread, lambda m: "photo" in m)
+    await kimbot.settle(STAFF_GROUP)
+    parts = [
+        m["text"]
+        for m in emulator.topic_messages(STAFF_GROUP, thread)
+        if (m.get("reply_to_message") or {}).get("message_id") == photo["message_id"]
+    ]
+    assert len(photo["caption"]) <= 1024 and len(parts) == 1
+    assert f"{photo['caption']} {parts[0]}" == caption  # nothing lost
+
+    long_caption = " ".join(f"w{i:05d}" for i in range(1200))  # 8 399 characters: caption and two text parts
+    await emulator.send_media(811, "video", caption=long_caption)
+    video = await in_topic(emulator, thread, lambda m: "video" in m)
+    await kimbot.settle(STAFF_GROUP)
+    parts = [
+        m["text"]
+        for m in emulator.topic_messages(STAFF_GROUP, thread)
+        if (m.get("reply_to_message") or {}).get("message_id") == video["message_id"]
+    ]
+    assert len(parts) == 2 and " ".join([video["caption"], *parts]) == long_caption

@@ -715,14 +715,18 @@ class BotAPIEmulator:
         ):
             if key in source:
                 message[key] = source[key]
-        if "caption" in params and not params["caption"]:
-            message.pop("caption", None)
-        elif "caption" in params:
-            message["caption"] = self._render(
-                params["caption"], params.get("parse_mode"), CAPTION_LIMIT, "message caption"
-            )
-        if len(message.get("caption") or "") > CAPTION_LIMIT:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        try:
+            if "caption" in params and not params["caption"]:
+                message.pop("caption", None)
+            elif "caption" in params:
+                message["caption"] = self._render(
+                    params["caption"], params.get("parse_mode"), CAPTION_LIMIT, "message caption"
+                )
+            if len(message.get("caption") or "") > CAPTION_LIMIT:
+                raise ApiError(400, "Bad Request: message caption is too long")
+        except ApiError:
+            del self.messages[(chat["id"], message["message_id"])]  # a refused copy leaves nothing behind
+            raise
         self._attach_markup(message, params)
         return {"message_id": message["message_id"]}
 
