@@ -442,9 +442,9 @@ class TopicRelay:
         overflow: list[str] = []
         kwargs: dict[str, Any] = {}
         if caption is not None and (composed is not None or len(caption) > CAPTION_LIMIT):
-            first = split_text(caption, CAPTION_LIMIT)[0]
-            kwargs = {"caption": first, "parse_mode": None}
-            rest = caption[len(first) :].strip()
+            head = split_text(caption, CAPTION_LIMIT)[0]
+            kwargs = {"caption": head, "parse_mode": None}
+            rest = caption[len(head) :].strip()
             overflow = split_text(rest) if rest else []
         try:
             copied: MessageId = await self.bot.copy_message(
