@@ -156,3 +156,27 @@ def test_document_reminders_keep_office_wall_time_across_dst() -> None:
     assert plan["4w"] == datetime(2027, 3, 3, 8, 0, tzinfo=UTC)
     passport = dict(documents.reminder_plan("passport", date(2027, 8, 31), BERLIN, datetime(2027, 1, 1, tzinfo=UTC)))
     assert passport["6m"].astimezone(BERLIN).date() == date(2027, 2, 28)  # no 31 February
+
+
+async def test_reminder_is_rendered_in_the_language_of_the_moment(kimbot: Running, emulator: BotAPIEmulator) -> None:
+    """Queued while the client used English; they switched to German before it was due: German it is."""
+    await onboard(kimbot, emulator, 705)
+    expires = date(2027, 3, 31)
+    async with kimbot.app.sessions() as session, session.begin():
+        client = await session.scalar(select(Client).where(Client.telegram_id == 705))
+        assert client is not None
+        await documents.add(
+            session,
+            client_id=client.id,
+            doc_type="duldung",
+            expires_on=expires,
+            tz=BERLIN,
+            now=datetime(2027, 1, 1, tzinfo=UTC),
+        )
+        client.locale = "de"
+    due = datetime(2027, 3, 28, 7, 0, tzinfo=UTC)  # the 3-day reminder
+    assert kimbot.app.worker is not None
+    await kimbot.app.worker.drain_once(now=due)
+    reminder = emulator.last_bot_message(705)
+    assert "31. März 2027" in reminder["text"]
+    assert "March" not in reminder["text"]
