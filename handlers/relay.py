@@ -34,7 +34,7 @@ from bot.config import Settings
 from bot.county import County
 from bot.db.base import utcnow
 from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
-from bot.services import clients, handoff, office_hours
+from bot.services import appointments, clients, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
 from handlers.keyboards import MenuCb
@@ -46,6 +46,8 @@ T = TypeVar("T")
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
 FLOOD_WINDOW = timedelta(minutes=1)
+DOCUMENTS_SOON = timedelta(days=90)
+HEADER_REFRESH = timedelta(hours=6)
 # Held messages are passed on this many seconds after flood protection stepped in (tests shorten it).
 FLOOD_DELAY_SECONDS = 60.0
 KINDS = (
@@ -243,6 +245,7 @@ class TopicRelay:
                             deputy=escape(away.deputy.display_name if away.deputy else "–"),
                         )
                     )
+            lines.extend(await self.case_lines(client))
             lines.append(_("Reachable: yes") if client.reachable else _("Reachable: no – the client blocked the bot"))
             if conv.blocked:
                 lines.append(_("Status: blocked by staff"))
@@ -257,6 +260,30 @@ class TopicRelay:
                 )
             )
         return "\n".join(lines)
+
+    async def case_lines(self, client: ClientDTO) -> list[str]:
+        """Next appointment and documents expiring within 90 days, for the header card (office language)."""
+        tz = self.settings.tz
+        coming = await appointments.upcoming(self.session, client.id)
+        lines = []
+        if coming:
+            service = next((s for s in self.county.services if s.key == coming[0].service_key), None)
+            lines.append(
+                _("Next appointment: {when} – {service}").format(
+                    when=fmt_datetime(coming[0].starts_at, OFFICE_LOCALE, tz),
+                    service=escape(service.name_for(OFFICE_LOCALE) if service else coming[0].service_key),
+                )
+            )
+        else:
+            lines.append(_("Next appointment: none"))
+        today = office_hours.now().astimezone(tz).date()
+        soon = [
+            d for d in await documents.for_client(self.session, client.id) if d.expires_on <= today + DOCUMENTS_SOON
+        ]
+        if soon:
+            listed = ", ".join(f"{escape(d.doc_type)} {fmt_date(d.expires_on, OFFICE_LOCALE, 'medium')}" for d in soon)
+            lines.append(_("Documents expiring soon: {documents}").format(documents=listed))
+        return lines
 
     async def refresh_header(self, client_id: int) -> None:
         """Keep the header card up to date (language, case manager, absence, reachability, status)."""
@@ -514,10 +541,12 @@ class TopicRelay:
             translated=translation is not None,
             transcript=original if self.settings.keep_transcript else None,
         )
+        quiet_for = utcnow() - conv.last_client_message_at if conv.last_client_message_at else None
         if not client.reachable:
             await clients.set_reachable(self.session, client.id, True)
             await self.refresh_header(client.id)
-        elif conv.status == "closed":
+        elif conv.status == "closed" or (quiet_for is not None and quiet_for > HEADER_REFRESH):
+            # A returning client: appointments or documents may have changed since the card was written.
             await self.refresh_header(client.id)
 
     async def after_client_message(self, client: ClientDTO, conv: handoff.ConversationDTO) -> list[str]:

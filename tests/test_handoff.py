@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
@@ -16,7 +16,7 @@ from bot.db.models import Client
 from bot.db.models_handoff import Conversation, RelayMessage
 from bot.emulator import BotAPIEmulator
 from bot.i18n import fmt_datetime
-from bot.services import clients, office_hours
+from bot.services import clients, documents, office_hours
 from handlers import relay
 from handlers.relay import ClaimCb, IdNoticeCb
 from tests.conftest import STAFF_GROUP, Running
@@ -410,3 +410,23 @@ async def test_a_caption_over_1024_characters_is_split_not_lost(kimbot: Running,
         if (m.get("reply_to_message") or {}).get("message_id") == video["message_id"]
     ]
     assert len(parts) == 2 and " ".join([video["caption"], *parts]) == long_caption
+
+
+async def test_header_card_shows_documents_expiring_soon(kimbot: Running, emulator: BotAPIEmulator) -> None:
+    await onboard(kimbot, emulator, 812, language="so")
+    client = await client_row(kimbot, 812)
+    async with kimbot.app.sessions() as session, session.begin():
+        await documents.add(
+            session,
+            client_id=client.id,
+            doc_type="residence_permit",
+            expires_on=date(2027, 1, 15),
+            tz=kimbot.app.settings.tz,
+            now=TUESDAY_MORNING,
+        )
+    await emulator.send_message(812, "Salaan")
+    thread = await thread_of(kimbot, 812)
+    await in_topic(emulator, thread, lambda m: m.get("text") == "Salaan")
+    header = emulator.topic_messages(STAFF_GROUP, thread)[0]["text"]
+    assert "residence_permit" in header and "15.01.2027" in header
+    assert "Somali" in header or "Soomaali" in header

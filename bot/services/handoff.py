@@ -41,6 +41,7 @@ class ConversationDTO:
     flood_notice_at: datetime | None
     id_notice_sent_at: datetime | None
     last_staff_message_at: datetime | None
+    last_client_message_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ def _conversation_dto(row: Conversation) -> ConversationDTO:
         flood_notice_at=row.flood_notice_at,
         id_notice_sent_at=row.id_notice_sent_at,
         last_staff_message_at=row.last_staff_message_at,
+        last_client_message_at=row.last_client_message_at,
     )
 
 
