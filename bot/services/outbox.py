@@ -107,6 +107,10 @@ def _due(now: datetime) -> ColumnElement[bool]:
     )
 
 
+def _current(now: datetime) -> ColumnElement[bool]:
+    return or_(OutboxMessage.expires_at.is_(None), OutboxMessage.expires_at > now)
+
+
 async def drop_expired(session: AsyncSession, now: datetime) -> int:
     """Rows that no longer make sense (e.g. the appointment has started) are dropped, with the reason."""
     result = await session.execute(
@@ -130,14 +134,15 @@ async def claim(session: AsyncSession, *, now: datetime, limit: int, lease_secon
     lease = now + timedelta(seconds=lease_seconds)
     order = (OutboxMessage.priority, OutboxMessage.due_at, OutboxMessage.id)
     bind = session.get_bind()
-    candidates = select(OutboxMessage.id).where(_due(now)).order_by(*order).limit(limit)
+    # Expired rows locked by another worker's drop_expired are skipped here, not sent.
+    candidates = select(OutboxMessage.id).where(_due(now), _current(now)).order_by(*order).limit(limit)
     if bind.dialect.name == "postgresql":
         ids = list((await session.scalars(candidates.with_for_update(skip_locked=True))).all())
         if not ids:
             return []
         target: ColumnElement[bool] = OutboxMessage.id.in_(ids)
     else:
-        target = and_(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now))
+        target = and_(OutboxMessage.id.in_(candidates.scalar_subquery()), _due(now), _current(now))
     rows = (
         await session.execute(
             update(OutboxMessage)
