@@ -22,7 +22,12 @@ from typing import Any
 
 import pytest
 from selenium import webdriver
-from selenium.common.exceptions import StaleElementReferenceException, WebDriverException
+from selenium.common.exceptions import (
+    ElementClickInterceptedException,
+    NoSuchElementException,
+    StaleElementReferenceException,
+    WebDriverException,
+)
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
@@ -35,6 +40,7 @@ ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 SCREENSHOT = ROOT / "docs" / "demo.png"
+FAILURE_SCREENSHOT = ROOT / "var" / "demo-failure.png"  # what the page showed when a wait timed out
 WAIT = 30.0
 ARABIC = "مرحبا، عندي سؤال عن موعدي"
 ANSWER = "Hello Amal, I have your question and will call you tomorrow morning."
@@ -132,13 +138,33 @@ def browser(tmp_path: Path) -> Iterator[webdriver.Chrome]:
 
 
 def wait(driver: webdriver.Chrome, condition: Callable[[], Any], what: str) -> Any:
-    """Poll `condition` until it is truthy; the page redraws every 500 ms, so stale elements are retried."""
+    """Poll `condition` until it is truthy. Messages are redrawn when they change and the chat scrolls as new ones
+    arrive, so an element that went stale or moved under the pointer is simply looked up again."""
+    retried = (StaleElementReferenceException, ElementClickInterceptedException, NoSuchElementException)
     try:
-        return WebDriverWait(
-            driver, WAIT, poll_frequency=0.1, ignored_exceptions=(StaleElementReferenceException,)
-        ).until(lambda _: condition())
+        return WebDriverWait(driver, WAIT, poll_frequency=0.1, ignored_exceptions=retried).until(lambda _: condition())
     except WebDriverException as error:
-        raise AssertionError(f"timed out waiting for {what}; client chat: {client_texts(driver)}") from error
+        FAILURE_SCREENSHOT.parent.mkdir(exist_ok=True)
+        driver.save_screenshot(str(FAILURE_SCREENSHOT))
+        status = driver.find_element(By.ID, "status").text
+        raise AssertionError(
+            f"timed out waiting for {what}; page status: {status!r}; client chat: {client_texts(driver)}"
+        ) from error
+
+
+def click(driver: webdriver.Chrome, find: Callable[[], WebElement | None], what: str) -> str:
+    """Click what `find` returns once it exists; a click that could not land is tried again. Returns its text."""
+
+    def attempt() -> str | None:
+        element = find()
+        if element is None:
+            return None
+        text = element.text
+        element.click()
+        return text
+
+    clicked: str = wait(driver, attempt, what)
+    return clicked
 
 
 def client_texts(driver: webdriver.Chrome) -> list[str]:
@@ -156,7 +182,7 @@ def tap(driver: webdriver.Chrome, text: str) -> None:
         enabled = [b for b in buttons if b.is_enabled()]
         return enabled[-1] if enabled else None
 
-    wait(driver, find, f"a button {text!r}").click()
+    click(driver, find, f"a button {text!r}")
 
 
 def tap_first(driver: webdriver.Chrome, question: str) -> str:
@@ -172,10 +198,7 @@ def tap_first(driver: webdriver.Chrome, question: str) -> str:
                 return buttons[0] if buttons else None
         return None
 
-    button: WebElement = wait(driver, find, f"buttons under {question!r}")
-    text = button.text
-    button.click()
-    return text
+    return click(driver, find, f"buttons under {question!r}")
 
 
 def write(driver: webdriver.Chrome, box: str, text: str) -> None:
@@ -234,7 +257,7 @@ def test_client_books_and_talks_to_the_case_manager_in_the_browser(demo: Demo, b
             None,
         )
 
-    wait(browser, client_topic, "the client's topic").click()
+    click(browser, client_topic, "the client's topic")
     bubble(browser, "staff-chat", ARABIC)
     Select(browser.find_element(By.ID, "staff-as")).select_by_visible_text("Anna Becker")
     write(browser, "staff-input", ANSWER)
