@@ -7,6 +7,7 @@ Staff only: every handler checks the staff table by numeric Telegram id (the `st
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import re
 from datetime import date
@@ -29,6 +30,7 @@ from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
 from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention
 
+NEW_TOPIC_GRACE_SECONDS = 1.0
 TOPIC_COMMANDS = ("assign", "close", "lang", "block", "unblock", "note", "book")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -53,6 +55,12 @@ async def in_client_topic(message: Message, session: AsyncSession) -> dict[str, 
     """Only messages in a client's topic; the handler gets that client as `topic_client`. Elsewhere in the
     group (and in private chats) commands such as /block reach the other staff routers."""
     client = await _topic_client(message, session)
+    if client is None and message.is_topic_message and message.message_thread_id is not None:
+        intake = await handoff.staff_topic(session, handoff.INTAKE, message.chat.id)
+        if message.message_thread_id != intake:
+            # The topic may be seconds old: the update that created it commits after its first copy is posted.
+            await asyncio.sleep(NEW_TOPIC_GRACE_SECONDS)
+            client = await _topic_client(message, session)
     return {"topic_client": client} if client is not None else False
 
 
