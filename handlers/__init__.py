@@ -5,6 +5,7 @@ Each module builds its router in `build_router()`, so every dispatcher (and ever
 
 from aiogram import Router
 
+from handlers import appointment_notices as _appointment_notices  # noqa: F401  (registers outbox templates)
 from handlers import (
     appointments,
     broadcasts,
@@ -19,7 +20,6 @@ from handlers import (
     staff_commands,
     staff_topics,
 )
-from handlers import appointment_notices as _appointment_notices  # noqa: F401  (registers outbox templates)
 from handlers import broadcast_notices as _broadcast_notices  # noqa: F401  (registers the broadcast template)
 from handlers import help as help_
 

@@ -87,8 +87,10 @@ class InboundUpdate(Base):
 
 
 # Feature tables live in modules of their own; importing them here registers them on Base.metadata.
-from bot.db import models_outbox  # noqa: E402, F401
-from bot.db import models_appointments  # noqa: E402, F401
-from bot.db import models_handoff  # noqa: E402, F401
-from bot.db import models_documents  # noqa: E402, F401
-from bot.db import models_broadcasts  # noqa: E402, F401
+from bot.db import (  # noqa: E402
+    models_appointments,  # noqa: F401
+    models_broadcasts,  # noqa: F401
+    models_documents,  # noqa: F401
+    models_handoff,  # noqa: F401
+    models_outbox,  # noqa: F401
+)
