@@ -39,9 +39,7 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_broadcasts_status"), "broadcasts", ["status"], unique=False)
     with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("announcements_opt_out", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
+        batch_op.add_column(sa.Column("announcements_opt_out", sa.Boolean(), nullable=False, server_default=sa.false()))
 
 
 def downgrade() -> None:
