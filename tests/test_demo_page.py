@@ -39,7 +39,8 @@ from bot.demo import DEMO_CLIENT_ID
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
-SCREENSHOT = ROOT / "docs" / "demo.png"
+# The README's picture is refreshed with KIMBOT_UPDATE_SCREENSHOT=1; otherwise the shot goes to var/ (untracked).
+SCREENSHOT = ROOT / ("docs" if os.environ.get("KIMBOT_UPDATE_SCREENSHOT") else "var") / "demo.png"
 FAILURE_SCREENSHOT = ROOT / "var" / "demo-failure.png"  # what the page showed when a wait timed out
 WAIT = 30.0
 ARABIC = "مرحبا، عندي سؤال عن موعدي"
