@@ -46,7 +46,7 @@ class Settings(BaseSettings):
     # The offline demo (`kimbot demo`, or `kimbot run` without BOT_TOKEN): port of its web page on 127.0.0.1.
     demo_port: int = Field(default=8080, ge=0, le=65535, alias="DEMO_PORT")
     # Outbound messages per second (python-telegram-bot's AIORateLimiter); Telegram allows about 30.
-    delivery_rate: float = Field(default=29.5, gt=0, le=1000, alias="DELIVERY_RATE")
+    delivery_rate: float = Field(default=29.7, gt=0, le=1000, alias="DELIVERY_RATE")
     # How long a worker holds a claimed outbox row before another worker may send it (after a crash).
     outbox_lease_seconds: float = Field(default=60, ge=1, le=3600, alias="OUTBOX_LEASE_SECONDS")
     # Handoff (handlers/relay.py): machine translation via LibreTranslate (off when empty), flood protection,
