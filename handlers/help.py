@@ -30,7 +30,19 @@ async def explain(message: Message, staff: StaffDTO | None) -> None:
         _("/help – this overview"),
     ]
     if staff is not None:
-        lines += ["", _("<b>Staff commands</b>"), _("/stats – clients by language and municipality")]
+        lines += [
+            "",
+            _("<b>Staff commands</b>"),
+            _("/agenda – your appointments today and tomorrow"),
+            _("/bookfor K-ABC123 – book an appointment for a client (in a private chat with me)"),
+            _("/block 2027-01-07 09:00-12:00 – make time unavailable"),
+            _("/expiring – your clients' documents that expire in the next 90 days"),
+            _("/away until 2027-01-07 – absent; your deputy is alerted"),
+            _("/stats – clients by language and municipality"),
+            _("In a client's topic: /assign /note /close /lang /block /unblock /book"),
+        ]
+        if staff.is_admin:
+            lines.append(_("/broadcast – send an announcement to many clients"))
     await message.answer("\n".join(lines))
 
 

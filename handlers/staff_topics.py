@@ -256,8 +256,13 @@ async def offer_assignment(
     )
 
 
-async def explain_booking(message: Message) -> None:
-    await message.reply(_("Booking on a client's behalf is not available yet."))
+async def explain_booking(message: Message, topic_client: ClientDTO) -> None:
+    """Booking needs buttons only the staff member sees, so it happens in their private chat with kimbot."""
+    await message.reply(
+        _("To book for this client, write to me in a private chat: /bookfor {reference}").format(
+            reference=escape(topic_client.reference)
+        )
+    )
 
 
 async def ignore_command(message: Message) -> None:
