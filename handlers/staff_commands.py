@@ -27,6 +27,7 @@ STAFF_COMMANDS = (
     "close",
     "lang",
     "away",
+    "back",
     "unblock",
     "broadcast",
 )
