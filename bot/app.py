@@ -159,7 +159,7 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
     dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
     scheduler = build_scheduler(settings)
     sender, worker = build_delivery(settings, county, sessions, i18n)
-    register_jobs(scheduler, Jobs(settings, sessions, worker))
+    register_jobs(scheduler, Jobs(settings, sessions, worker, county))
     bot = build_bot(settings)
     register_progress_job(scheduler, BroadcastProgress(bot, sessions, i18n, settings))
     return App(

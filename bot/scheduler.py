@@ -8,6 +8,7 @@ they decide to send becomes an outbox row, delivered by the drain job.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
@@ -16,9 +17,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.config import Settings
+from bot.county import County
 from bot.db.base import utcnow
 from bot.db.models import Staff
-from bot.services import documents, outbox
+from bot.leader import run_exclusively
+from bot.services import appointments, clients, documents, outbox
 from bot.services.delivery_worker import DeliveryWorker
 
 log = logging.getLogger("kimbot.scheduler")
@@ -27,6 +30,7 @@ DRAIN_JOB_ID = "outbox-drain"
 DOCUMENT_SCAN_JOB_ID = "document-expiry-scan"
 MORNING_AGENDA_JOB_ID = "morning-agenda"
 RETENTION_JOB_ID = "retention-purge"
+WAITLIST_JOB_ID = "waitlist-offer-expiry"
 DRAIN_INTERVAL_SECONDS = 1
 MORNING_AGENDA_AT = time(7, 30)
 MORNING_AGENDA_TEMPLATE = "morning_agenda"
@@ -37,6 +41,17 @@ class Jobs:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     worker: DeliveryWorker
+    county: County | None = None
+
+    async def expire_waitlist_offers(self) -> None:
+        """Offers not taken within WAITLIST_HOLD_MINUTES go to the next client on the waitlist."""
+        if self.county is None:
+            return
+        county = self.county
+        async with self.sessions() as session, session.begin():
+            expired = await appointments.expire_holds(session, county, self.settings.waitlist_hold_minutes)
+        if expired:
+            log.info("waitlist: %d expired offer(s) passed on", expired)
 
     async def drain_outbox(self) -> None:
         stats = await self.worker.drain_once()
@@ -88,16 +103,36 @@ class Jobs:
     async def purge(self, now: datetime | None = None) -> tuple[int, int]:
         """Retention: closed outbox rows and documents that expired more than RETENTION_MONTHS ago.
 
-        TODO(retention): deleting whole client records after RETENTION_MONTHS without contact needs a
-        last-contact timestamp on clients, which does not exist yet.
+        Also: home addresses of past visits, and clients who have not written for RETENTION_MONTHS and have no
+        appointment to come (the promise of the privacy notice).
         """
         now = now or utcnow()
         cutoff = now - timedelta(days=30 * self.settings.retention_months)
         async with self.sessions() as session, session.begin():
             messages = await outbox.purge_closed(session, cutoff)
             docs = await documents.purge_expired(session, cutoff.astimezone(self.settings.tz).date())
-        log.info("retention purge: %d outbox rows, %d documents", messages, docs)
+            addresses = await appointments.forget_past_addresses(session)
+            gone = await clients.purge_inactive(session, cutoff)
+        log.info(
+            "retention purge: %d outbox rows, %d documents, %d home addresses, %d inactive clients",
+            messages,
+            docs,
+            addresses,
+            gone,
+        )
         return messages, docs
+
+
+def _once(jobs: Jobs, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
+    """A cron job that only one worker process runs (PostgreSQL advisory lock; see bot/leader.py)."""
+
+    async def run() -> None:
+        ran, _ = await run_exclusively(jobs.sessions, name, job)
+        if not ran:
+            log.info("%s: another worker is running it", name)
+
+    run.__name__ = f"{name}-once"
+    return run
 
 
 def register_jobs(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
@@ -112,9 +147,16 @@ def register_jobs(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
         max_instances=2,
         coalesce=True,
     )
-    scheduler.add_job(jobs.scan_documents, "cron", hour=6, minute=0, id=DOCUMENT_SCAN_JOB_ID, replace_existing=True)
     scheduler.add_job(
-        jobs.morning_agenda,
+        _once(jobs, DOCUMENT_SCAN_JOB_ID, jobs.scan_documents),
+        "cron",
+        hour=6,
+        minute=0,
+        id=DOCUMENT_SCAN_JOB_ID,
+        replace_existing=True,
+    )
+    scheduler.add_job(
+        _once(jobs, MORNING_AGENDA_JOB_ID, jobs.morning_agenda),
         "cron",
         day_of_week="mon-fri",
         hour=MORNING_AGENDA_AT.hour,
@@ -122,4 +164,14 @@ def register_jobs(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
         id=MORNING_AGENDA_JOB_ID,
         replace_existing=True,
     )
-    scheduler.add_job(jobs.purge, "cron", hour=3, minute=15, id=RETENTION_JOB_ID, replace_existing=True)
+    scheduler.add_job(
+        _once(jobs, RETENTION_JOB_ID, jobs.purge), "cron", hour=3, minute=15, id=RETENTION_JOB_ID, replace_existing=True
+    )
+    scheduler.add_job(
+        _once(jobs, WAITLIST_JOB_ID, jobs.expire_waitlist_offers),
+        "interval",
+        seconds=60,
+        id=WAITLIST_JOB_ID,
+        replace_existing=True,
+        coalesce=True,
+    )

@@ -58,6 +58,8 @@ class CallerMiddleware(BaseMiddleware):
             client = await clients.find_by_telegram_id(session, user.id)
             if client is None and member is None and chat is not None and chat.type == "private":
                 client = await clients.register(session, user.id, map_language_code(user.language_code))
+            elif client is not None and chat is not None and chat.type == "private":
+                await clients.note_contact(session, client)
             data["client"] = client
         return await handler(event, data)
 

@@ -42,6 +42,8 @@ class Client(Base):
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     announcements_opt_out: Mapped[bool] = mapped_column(Boolean, default=False)  # broadcasts only; reminders stay
     privacy_acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The last time the client wrote to kimbot (to the day): data is deleted RETENTION_MONTHS after it.
+    last_contact_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), default=utcnow, index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, onupdate=utcnow)
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -28,6 +28,7 @@ def to_dto(row: Client) -> ClientDTO:
         reachable=row.reachable,
         privacy_acknowledged_at=row.privacy_acknowledged_at,
         created_at=row.created_at,
+        last_contact_at=row.last_contact_at,
     )
 
 
@@ -89,6 +90,34 @@ async def set_municipality(session: AsyncSession, client_id: int, municipality: 
     return to_dto(row)
 
 
+CONTACT_RESOLUTION = timedelta(days=1)
+
+
+async def note_contact(session: AsyncSession, client: ClientDTO) -> None:
+    """The client wrote to us: they can be reached again, and the retention period starts anew. Written at most
+    once a day per client, so an ordinary update stays read-only."""
+    now = utcnow()
+    if client.reachable and client.last_contact_at is not None and now - client.last_contact_at < CONTACT_RESOLUTION:
+        return
+    await session.execute(update(Client).where(Client.id == client.id).values(last_contact_at=now, reachable=True))
+
+
+async def purge_inactive(session: AsyncSession, cutoff: datetime) -> int:
+    """Delete clients who have not written since `cutoff` and have no appointment still to come (the retention
+    promise of the privacy notice). Their other rows go with them (ON DELETE CASCADE); the audit keeps a count."""
+    from bot.db.models_appointments import Appointment
+
+    upcoming = select(Appointment.client_id).where(Appointment.ends_at > utcnow(), Appointment.status == "booked")
+    stale = (
+        await session.scalars(select(Client.id).where(Client.last_contact_at < cutoff, Client.id.not_in(upcoming)))
+    ).all()
+    for client_id in stale:
+        await erase(session, client_id, audit_action=None)
+    if stale:
+        audit.record(session, "clients_purged", actor="system", count=len(stale))
+    return len(stale)
+
+
 async def set_reachable(session: AsyncSession, client_id: int, reachable: bool) -> None:
     await session.execute(update(Client).where(Client.id == client_id).values(reachable=reachable))
 
@@ -131,14 +160,15 @@ async def _handoff_export(session: AsyncSession, client_id: int) -> dict[str, An
     return await handoff.export(session, client_id)
 
 
-async def erase(session: AsyncSession, client_id: int) -> None:
+async def erase(session: AsyncSession, client_id: int, audit_action: str | None = "client_erased") -> None:
     """Delete every row about the client (GDPR Art. 17); the audit keeps only that an erasure happened."""
     row = await _row(session, client_id)
     # Conversation state (FSM) may hold what the client typed; it is keyed by chat and user id.
     await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{row.telegram_id}:{row.telegram_id}:%")))
     await session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
     await session.delete(row)
-    audit.record(session, "client_erased", actor="system")
+    if audit_action:
+        audit.record(session, audit_action, actor="system")
     await session.flush()
 
 

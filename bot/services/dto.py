@@ -17,6 +17,7 @@ class ClientDTO:
     reachable: bool
     privacy_acknowledged_at: datetime | None
     created_at: datetime
+    last_contact_at: datetime | None = None
 
     @property
     def onboarded(self) -> bool:
