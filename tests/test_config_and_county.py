@@ -25,7 +25,8 @@ def test_placeholder_or_malformed_token_is_refused(token: str) -> None:
         _settings(BOT_TOKEN=token)
 
 
-def test_token_is_secret_and_url_normalised() -> None:
+def test_token_is_secret_and_url_normalised(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DATABASE_URL", raising=False)
     settings = _settings(BOT_TOKEN=GOOD_TOKEN, TELEGRAM_API_URL="http://127.0.0.1:8081/")
     assert GOOD_TOKEN not in repr(settings)
     assert settings.telegram_api_url == "http://127.0.0.1:8081"

@@ -117,14 +117,15 @@ def _buffers(service: Service, home_visit: bool) -> tuple[timedelta, timedelta]:
     return timedelta(minutes=service.buffer_before_minutes), timedelta(minutes=service.buffer_after_minutes)
 
 
-_CANDIDATES: dict[tuple[object, ...], list[Slot]] = {}
+_CANDIDATES: dict[tuple[object, ...], tuple[County, list[Slot]]] = {}
 _CANDIDATES_MAX = 50_000
 
 
 def candidate_slots(query: SlotQuery, provider: Provider, day: date) -> list[Slot]:
     """Every slot the provider's hours allow on `day`, before looking at what is booked.
 
-    They depend only on the county file and the day, so they are computed once per process and day."""
+    They depend only on the county file and the day, so they are computed once per process and day. The entry
+    keeps its county alive, so the county's id() in the key cannot be reused by another county meanwhile."""
     key = (
         id(query.county),
         query.service.key,
@@ -135,11 +136,11 @@ def candidate_slots(query: SlotQuery, provider: Provider, day: date) -> list[Slo
         query.municipality if provider.office_key is None else None,
     )
     cached = _CANDIDATES.get(key)
-    if cached is None:
+    if cached is None or cached[0] is not query.county:
         if len(_CANDIDATES) >= _CANDIDATES_MAX:
             _CANDIDATES.clear()
-        cached = _CANDIDATES[key] = _compute_candidates(query, provider, day)
-    return cached
+        cached = _CANDIDATES[key] = (query.county, _compute_candidates(query, provider, day))
+    return cached[1]
 
 
 def _compute_candidates(query: SlotQuery, provider: Provider, day: date) -> list[Slot]:
