@@ -83,9 +83,15 @@ async def test_staff_agenda_marks_no_show(kimbot: Running, emulator: BotAPIEmula
         assert client is not None and anna is not None
         session.add(
             Appointment(
-                client_id=client.id, staff_id=anna.id, service_key="kim-consultation", office_key="ki",
-                starts_at=start, ends_at=start + timedelta(minutes=45), busy_from=start,
-                busy_until=start + timedelta(minutes=60), status="booked",
+                client_id=client.id,
+                staff_id=anna.id,
+                service_key="kim-consultation",
+                office_key="ki",
+                starts_at=start,
+                ends_at=start + timedelta(minutes=45),
+                busy_from=start,
+                busy_until=start + timedelta(minutes=60),
+                status="booked",
             )
         )
         reference = client.reference
@@ -111,17 +117,27 @@ async def test_staff_agenda_marks_no_show(kimbot: Running, emulator: BotAPIEmula
 async def test_staff_blocks_time_and_no_slots_are_offered_then(kimbot: Running, emulator: BotAPIEmulator) -> None:
     emulator.add_user(ANNA, "Anna", language_code="en")
     usage = await kimbot.say(ANNA, "/block tomorrow")
-    assert "Usage" in usage["text"]
+    # Staff are answered in their first language from the county file (German for Anna).
+    assert usage["text"] == kimbot.app.i18n.gettext(
+        "Usage: /block 2027-01-07 (whole day) or /block 2027-01-07 09:00-12:00 [reason]", locale="de"
+    )
     day = (utcnow() + timedelta(days=7)).date()
     done = await kimbot.say(ANNA, f"/block {day.isoformat()} vacation")
-    assert done["text"].startswith("Blocked")
+    blocked = kimbot.app.i18n.gettext(
+        "Blocked: {day}, {start} – {end}. No new appointments will be offered then.", locale="de"
+    )
+    assert done["text"].startswith(blocked.split("{day}")[0])
     async with kimbot.app.sessions() as session:
         from bot.services import availability
 
         service = kimbot.app.county.service("integration-point")
         assert service is not None
         query = await availability.query_for(
-            session, kimbot.app.county, service, tz=kimbot.app.settings.tz, municipality="euskirchen",
+            session,
+            kimbot.app.county,
+            service,
+            tz=kimbot.app.settings.tz,
+            municipality="euskirchen",
             case_manager_id=None,
         )
         assert await availability.free_slots(session, query, day, 1) == []

@@ -173,7 +173,12 @@ async def test_deleted_topic_is_recreated_with_a_note(kimbot: Running, emulator:
             (ms := emulator.topic_messages(STAFF_GROUP, thread)) and any(m.get("text") == "Ви тут?" for m in ms) and ms
         )
     )
-    assert any("not shown here" in (m.get("text") or "") for m in messages)
+    note = kimbot.app.i18n.gettext(
+        "⚠️ The previous topic of this client was deleted or could not be used, so this one was created. "
+        "Messages from before are not shown here.",
+        locale="de",  # the staff group speaks the office language
+    )
+    assert any(m.get("text") == note for m in messages)
     client = await client_row(kimbot, 803)
     assert emulator.topics[(STAFF_GROUP, thread)]["name"].startswith(client.reference)
 
@@ -282,11 +287,13 @@ async def test_blocked_bot_shows_not_delivered_at_once(kimbot: Running, emulator
     warning = await in_topic(
         emulator, thread, lambda m: (m.get("reply_to_message") or {}).get("message_id") == attempt["message_id"]
     )
-    assert "Not delivered" in warning["text"] and "unreachable" in warning["text"]
+    assert warning["text"] == kimbot.app.i18n.gettext(
+        "⚠️ Not delivered – the client is unreachable (they blocked the bot or left Telegram).", locale="de"
+    )
     await kimbot.settle(STAFF_GROUP)
     assert not (await client_row(kimbot, 807)).reachable
     header = emulator.topic_messages(STAFF_GROUP, thread)[0]
-    assert "Reachable: no" in header["text"]
+    assert kimbot.app.i18n.gettext("Reachable: no – the client blocked the bot", locale="de") in header["text"]
 
 
 async def test_staff_commands_close_lang_block(kimbot: Running, emulator: BotAPIEmulator) -> None:
