@@ -190,10 +190,11 @@ async def busy_intervals(
 ) -> dict[int, list[Interval]]:
     """Booked appointments (with buffers) and absences per staff member within [start, end)."""
     busy: dict[int, list[Interval]] = {staff_id: [] for staff_id in staff_ids}
+    # The status is checked here, not in SQL: with it, PostgreSQL prefers the exclusion constraint's partial index
+    # and reads every appointment; without it, the (staff_id, busy_from) index reads one day's rows.
     booked = await session.execute(
-        select(Appointment.staff_id, Appointment.busy_from, Appointment.busy_until).where(
+        select(Appointment.staff_id, Appointment.busy_from, Appointment.busy_until, Appointment.status).where(
             Appointment.staff_id.in_(staff_ids),
-            Appointment.status.in_(OCCUPYING),
             # No appointment is longer than a day: this bound lets the (staff_id, busy_from) index do the work.
             Appointment.busy_from > start - MAX_APPOINTMENT_SPAN,
             Appointment.busy_from < end,
@@ -205,7 +206,10 @@ async def busy_intervals(
             Absence.staff_id.in_(staff_ids), Absence.starts_at < end, Absence.ends_at > start
         )
     )
-    for staff_id, begins, ends in [*booked.all(), *absent.all()]:
+    for staff_id, begins, ends, status in booked.all():
+        if status in OCCUPYING:
+            busy[staff_id].append((begins, ends))
+    for staff_id, begins, ends in absent.all():
         busy[staff_id].append((begins, ends))
     return busy
 
@@ -245,13 +249,13 @@ def _last_day(query: SlotQuery) -> date:
 
 
 async def next_free_slots(session: AsyncSession, query: SlotQuery, limit: int = 10) -> list[Slot]:
-    """The next `limit` free slots: one day first, then ever larger spans, until the booking horizon."""
+    """The next `limit` free slots, one day at a time until the booking horizon: a day nobody works (a weekend,
+    a holiday) costs no query, and the first working day usually has enough."""
     found: list[Slot] = []
-    day, last, span = _local_today(query), _last_day(query), 1
+    day, last = _local_today(query), _last_day(query)
     while day <= last and len(found) < limit:
-        found += await free_slots(session, query, day, span)
-        day += timedelta(days=span)
-        span = min(span * 2, 14)
+        found += await free_slots(session, query, day, 1)
+        day += timedelta(days=1)
     return found[:limit]
 
 
