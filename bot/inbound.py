@@ -124,14 +124,15 @@ class UpdateProcessor:
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
-    def submit(self, raw: dict[str, Any]) -> None:
+    def submit(self, raw: dict[str, Any] | Update) -> None:
+        """Handle an update: a parsed one (polling already has it) or its JSON (webhook, journal on resume)."""
         task = asyncio.create_task(self._handle(raw))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _handle(self, raw: dict[str, Any]) -> None:
+    async def _handle(self, raw: dict[str, Any] | Update) -> None:
         async with self._slots:
-            update_ = Update.model_validate(raw, context={"bot": self.bot})
+            update_ = raw if isinstance(raw, Update) else Update.model_validate(raw, context={"bot": self.bot})
             kind = update_.event_type
             started = time.perf_counter()
             try:
@@ -191,6 +192,8 @@ async def poll(
         if not updates:
             continue
         raw = [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
-        for fresh in await processor.journal.record(raw):
-            processor.submit(fresh)
+        fresh_ids = {r["update_id"] for r in await processor.journal.record(raw)}
+        for parsed in updates:  # already parsed by aiogram (and bound to the bot): no second validation
+            if parsed.update_id in fresh_ids:
+                processor.submit(parsed)
         offset = updates[-1].update_id + 1
