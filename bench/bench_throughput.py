@@ -61,7 +61,11 @@ async def seed(url: str) -> None:
         ]
         for chunk in range(0, len(rows), 2000):
             await conn.execute(insert(Client), rows[chunk : chunk + 2000])
-        await conn.execute(text("UPDATE clients SET privacy_acknowledged_at = created_at"))
+        # Onboarded clients who already wrote today: kimbot notes a contact at most once a day, so their /help
+        # reads the database (client, FSM) and writes nothing.
+        await conn.execute(
+            text("UPDATE clients SET privacy_acknowledged_at = created_at, last_contact_at = created_at")
+        )
     await engine.dispose()
 
 

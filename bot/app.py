@@ -10,7 +10,6 @@ from dataclasses import dataclass, field
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
@@ -30,6 +29,7 @@ from bot.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
+from bot.telegram_session import BotSession
 from handlers import build_root_router, errors
 from handlers.broadcasts import BroadcastProgress, register_progress_job
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
@@ -62,7 +62,7 @@ def build_fsm_storage(
 def build_bot(settings: Settings) -> Bot:
     if settings.bot_token is None:
         raise ValueError("BOT_TOKEN is not set")
-    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session = BotSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import metrics
 from bot.db.base import utcnow
 from bot.db.models import InboundUpdate
+from bot.telegram_session import BotSession
 
 log = logging.getLogger("kimbot.inbound")
 
@@ -157,6 +158,14 @@ class UpdateProcessor:
         await self.journal.flush()
 
 
+def _as_sent(bot: Bot, updates: list[Update]) -> list[dict[str, Any]]:
+    """The JSON Telegram sent for these updates: kept by kimbot's session, else dumped from the parsed ones."""
+    raw = bot.session.take_raw_updates() if isinstance(bot.session, BotSession) else None
+    if raw is not None and [r.get("update_id") for r in raw] == [u.update_id for u in updates]:
+        return raw
+    return [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+
+
 async def poll(
     processor: UpdateProcessor,
     allowed_updates: list[str],
@@ -191,7 +200,7 @@ async def poll(
         backoff = 0.5
         if not updates:
             continue
-        raw = [u.model_dump(mode="json", exclude_none=True, by_alias=True) for u in updates]
+        raw = _as_sent(bot, updates)
         fresh_ids = {r["update_id"] for r in await processor.journal.record(raw)}
         for parsed in updates:  # already parsed by aiogram (and bound to the bot): no second validation
             if parsed.update_id in fresh_ids:

@@ -12,7 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -32,6 +32,7 @@ from bot.services.appointments import AppointmentDTO, AppointmentNotFound, SlotT
 from bot.services.availability import SlotQuery
 from bot.services.dto import ClientDTO, StaffDTO
 from handlers import keyboards
+from handlers.filters import from_private_chat, has_text, in_private_chat
 from handlers.keyboards import MenuCb
 from handlers.middlewares import Handler
 
@@ -649,19 +650,19 @@ def build_router() -> Router:
     router = Router(name="appointments")
     router.message.middleware(OnBehalfMiddleware())
     router.callback_query.middleware(OnBehalfMiddleware())
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(in_private_chat)
+    router.callback_query.filter(from_private_chat)
     router.message.register(start_booking, Command("book"))
     router.message.register(list_appointments, Command("appointments"))
     router.callback_query.register(start_booking_from_menu, MenuCb.filter(F.action == "book"))
     router.callback_query.register(list_appointments_from_menu, MenuCb.filter(F.action == "appointments"))
     router.callback_query.register(choose_service, ServiceCb.filter())
     router.callback_query.register(choose_office, OfficeCb.filter())
-    router.message.register(receive_address, Booking.address, F.text)
+    router.message.register(receive_address, StateFilter(Booking.address), has_text)
     router.callback_query.register(show_other_day, DayCb.filter((F.day == "") & (F.after == "")))
     router.callback_query.register(choose_day, DayCb.filter())
     router.callback_query.register(choose_time, SlotCb.filter())
-    router.callback_query.register(confirm_booking, Booking.summary, ConfirmCb.filter())
+    router.callback_query.register(confirm_booking, StateFilter(Booking.summary), ConfirmCb.filter())
     router.callback_query.register(join_waitlist, WaitCb.filter())
     router.callback_query.register(manage_appointment, ApptCb.filter())
     return router

@@ -45,6 +45,7 @@ from bot.services.documents import DOCUMENT_TYPES
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
 from handlers.broadcast_notices import render_broadcast
+from handlers.filters import has_text, in_private_chat
 from handlers.notifications import doc_type_label
 from handlers.staff_commands import IsStaff
 
@@ -813,34 +814,39 @@ def register_progress_job(scheduler: AsyncIOScheduler, progress: BroadcastProgre
 
 def build_router() -> Router:
     router = Router(name="broadcasts")
-    admin = IsStaff()
-    router.message.register(start_broadcast, Command("broadcast"), admin)
-    router.message.register(cancel_compose, Command("cancel"), StateFilter(BroadcastForm), admin)
-    router.message.register(take_german, BroadcastForm.german, F.text, admin)
-    router.message.register(take_language_text, BroadcastForm.language_text, F.text, admin)
-    router.message.register(take_dates, BroadcastForm.segment_dates, F.text, admin)
-    router.message.register(take_days, BroadcastForm.segment_days, F.text, admin)
-    router.message.register(take_schedule, BroadcastForm.schedule, F.text, admin)
-    router.callback_query.register(pick_language, BcCb.filter(F.action == "lang"), BroadcastForm.languages, admin)
-    router.callback_query.register(
-        finish_languages, BcCb.filter(F.action == "langs_done"), BroadcastForm.languages, admin
+    # The admin's compose flow: one staff check per update instead of one per handler.
+    compose = Router(name="broadcasts_compose")
+    compose.message.filter(IsStaff())
+    compose.callback_query.filter(IsStaff())
+    compose.message.register(start_broadcast, Command("broadcast"))
+    compose.message.register(cancel_compose, Command("cancel"), StateFilter(BroadcastForm))
+    compose.message.register(take_german, StateFilter(BroadcastForm.german), has_text)
+    compose.message.register(take_language_text, StateFilter(BroadcastForm.language_text), has_text)
+    compose.message.register(take_dates, StateFilter(BroadcastForm.segment_dates), has_text)
+    compose.message.register(take_days, StateFilter(BroadcastForm.segment_days), has_text)
+    compose.message.register(take_schedule, StateFilter(BroadcastForm.schedule), has_text)
+    compose.callback_query.register(
+        pick_language, BcCb.filter(F.action == "lang"), StateFilter(BroadcastForm.languages)
     )
-    router.callback_query.register(choose_fallback, BcCb.filter(F.action == "fallback"), BroadcastForm.fallback, admin)
-    router.callback_query.register(discard_draft, BcCb.filter(F.action == "discard"), StateFilter(BroadcastForm), admin)
-    router.callback_query.register(
-        back_to_segment, BcCb.filter(F.action == "seg"), StateFilter(BroadcastForm.preview), admin
+    compose.callback_query.register(
+        finish_languages, BcCb.filter(F.action == "langs_done"), StateFilter(BroadcastForm.languages)
     )
-    router.callback_query.register(
+    compose.callback_query.register(
+        choose_fallback, BcCb.filter(F.action == "fallback"), StateFilter(BroadcastForm.fallback)
+    )
+    compose.callback_query.register(discard_draft, BcCb.filter(F.action == "discard"), StateFilter(BroadcastForm))
+    compose.callback_query.register(back_to_segment, BcCb.filter(F.action == "seg"), StateFilter(BroadcastForm.preview))
+    compose.callback_query.register(
         segment_action,
         BcCb.filter(),
         StateFilter(BroadcastForm.segment, BroadcastForm.segment_dates, BroadcastForm.segment_days),
-        admin,
     )
-    router.callback_query.register(schedule_now, BcCb.filter(F.action == "now"), BroadcastForm.schedule, admin)
-    router.callback_query.register(confirm_broadcast, BcCb.filter(F.action == "confirm"), BroadcastForm.preview, admin)
-    router.callback_query.register(control_broadcast, BcRunCb.filter(), admin)
-    router.message.register(
-        show_announcements, Command("announcements"), F.chat.type == "private", IsStaff(negate=True)
+    compose.callback_query.register(schedule_now, BcCb.filter(F.action == "now"), StateFilter(BroadcastForm.schedule))
+    compose.callback_query.register(
+        confirm_broadcast, BcCb.filter(F.action == "confirm"), StateFilter(BroadcastForm.preview)
     )
+    compose.callback_query.register(control_broadcast, BcRunCb.filter())
+    router.include_router(compose)
+    router.message.register(show_announcements, Command("announcements"), in_private_chat, IsStaff(negate=True))
     router.callback_query.register(toggle_announcements, AnnCb.filter(), IsStaff(negate=True))
     return router

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
@@ -31,6 +31,7 @@ from bot.i18n import babel_locale, fmt_date, fmt_datetime
 from bot.services import documents
 from bot.services.documents import DOCUMENT_TYPES, DocumentDTO, InvalidDocument
 from bot.services.dto import ClientDTO, StaffDTO
+from handlers.filters import from_private_chat, in_private_chat, is_plain_text
 from handlers.keyboards import MenuCb
 from handlers.notifications import doc_type_label
 from handlers.staff_commands import IsStaff
@@ -397,8 +398,8 @@ def build_router() -> Router:
     router.message.register(refuse_expiring, Command("expiring"))
 
     private = Router(name="documents_private")
-    private.message.filter(F.chat.type == "private")
-    private.callback_query.filter(F.message.chat.type == "private")
+    private.message.filter(in_private_chat)
+    private.callback_query.filter(from_private_chat)
     private.callback_query.register(show_documents, MenuCb.filter(F.action == "documents"))
     private.callback_query.register(back_to_list, DocCb.filter(F.action == "list"))
     private.callback_query.register(ask_type, DocCb.filter(F.action == "add"))
@@ -409,6 +410,6 @@ def build_router() -> Router:
     private.callback_query.register(turn_calendar, CalCb.filter(F.action == "nav"))
     private.callback_query.register(pick_date, CalCb.filter(F.action == "day"))
     private.callback_query.register(ignore_calendar_label, CalCb.filter(F.action == "noop"))
-    private.message.register(read_typed_date, DocumentForm.expiry, F.text, ~F.text.startswith("/"))
+    private.message.register(read_typed_date, StateFilter(DocumentForm.expiry), is_plain_text)
     router.include_router(private)
     return router

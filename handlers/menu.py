@@ -12,6 +12,7 @@ from bot.config import Settings
 from bot.county import County
 from bot.services.dto import ClientDTO
 from handlers import keyboards
+from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import MenuCb
 from handlers.onboarding import continue_onboarding
 from handlers.texts import main_menu_text
@@ -66,8 +67,8 @@ async def guide_to_menu(
 
 def build_router() -> Router:
     router = Router(name="menu")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(in_private_chat)
+    router.callback_query.filter(from_private_chat)
     router.message.register(show_menu, Command("menu"))
     router.callback_query.register(show_menu_again, MenuCb.filter(F.action == "home"))
     router.callback_query.register(explain_not_open_yet, MenuCb.filter(F.action.in_(_NOT_YET_OPEN)))

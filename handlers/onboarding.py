@@ -6,7 +6,7 @@ Diagram: docs/flows/onboarding.mmd. State lives in the FSM storage, so a restart
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import CommandStart
+from aiogram.filters import CommandStart, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -18,6 +18,7 @@ from bot.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
 from handlers import keyboards
+from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import PrivacyCb, TownCb
 from handlers.texts import main_menu_text, privacy_notice
 
@@ -106,12 +107,14 @@ async def remind_to_use_buttons(
 
 def build_router() -> Router:
     router = Router(name="onboarding")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(in_private_chat)
+    router.callback_query.filter(from_private_chat)
     router.message.register(greet, CommandStart())
-    router.callback_query.register(acknowledge_privacy, Onboarding.privacy, PrivacyCb.filter(F.action == "ack"))
-    router.callback_query.register(choose_municipality, Onboarding.municipality, TownCb.filter())
-    router.message.register(remind_to_use_buttons, Onboarding.language)
-    router.message.register(remind_to_use_buttons, Onboarding.privacy)
-    router.message.register(remind_to_use_buttons, Onboarding.municipality)
+    router.callback_query.register(
+        acknowledge_privacy, StateFilter(Onboarding.privacy), PrivacyCb.filter(F.action == "ack")
+    )
+    router.callback_query.register(choose_municipality, StateFilter(Onboarding.municipality), TownCb.filter())
+    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.language))
+    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.privacy))
+    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.municipality))
     return router

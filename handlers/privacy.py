@@ -16,6 +16,7 @@ from bot.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
 from handlers import keyboards
+from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import MenuCb, PrivacyCb
 from handlers.texts import privacy_notice
 
@@ -82,8 +83,8 @@ async def keep_data(callback: CallbackQuery) -> None:
 
 def build_router() -> Router:
     router = Router(name="privacy")
-    router.message.filter(F.chat.type == "private")
-    router.callback_query.filter(F.message.chat.type == "private")
+    router.message.filter(in_private_chat)
+    router.callback_query.filter(from_private_chat)
     router.message.register(show_privacy, Command("privacy"))
     router.callback_query.register(show_privacy_from_menu, MenuCb.filter(F.action == "privacy"))
     router.callback_query.register(send_export, PrivacyCb.filter(F.action == "export"))

@@ -7,7 +7,7 @@ import html
 import re
 from datetime import date, datetime, time, timedelta
 
-from aiogram import F, Router
+from aiogram import Router
 from aiogram.filters import Command, CommandObject
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -26,6 +26,7 @@ from bot.services import appointments, clients
 from bot.services.appointments import AppointmentNotFound
 from bot.services.dto import StaffDTO
 from handlers.appointments import start_booking
+from handlers.filters import in_private_chat
 from handlers.staff_commands import IsStaff
 
 STAFF_APPOINTMENT_COMMANDS = ("agenda", "block", "bookfor")
@@ -144,8 +145,10 @@ async def book_for_client(
 
 def build_router() -> Router:
     router = Router(name="staff_agenda")
-    router.message.register(show_agenda, Command("agenda"), IsStaff())
-    router.message.register(block_time, Command("block"), IsStaff())
-    router.message.register(book_for_client, Command("bookfor"), IsStaff(), F.chat.type == "private")
-    router.callback_query.register(record_outcome, AgendaCb.filter(), IsStaff())
+    router.message.filter(IsStaff())
+    router.callback_query.filter(IsStaff())
+    router.message.register(show_agenda, Command("agenda"))
+    router.message.register(block_time, Command("block"))
+    router.message.register(book_for_client, Command("bookfor"), in_private_chat)
+    router.callback_query.register(record_outcome, AgendaCb.filter())
     return router

@@ -61,6 +61,6 @@ async def refuse_non_staff(message: Message) -> None:
 
 def build_router() -> Router:
     router = Router(name="staff")
-    router.message.register(show_stats, Command("stats"), IsStaff())
-    router.message.register(refuse_non_staff, Command(*STAFF_COMMANDS), IsStaff(negate=True))
+    router.message.register(show_stats, IsStaff(), Command("stats"))
+    router.message.register(refuse_non_staff, IsStaff(negate=True), Command(*STAFF_COMMANDS))
     return router

@@ -14,7 +14,7 @@ from datetime import date
 from html import escape
 from typing import Any
 
-from aiogram import Bot, F, Router
+from aiogram import Bot, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.filters import Command, CommandObject
 from aiogram.types import CallbackQuery, Message
@@ -28,6 +28,7 @@ from bot.i18n import OFFICE_LOCALE, fmt_date, native_name
 from bot.services import clients, handoff, office_hours
 from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
+from handlers.filters import is_command
 from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention
 
 NEW_TOPIC_GRACE_SECONDS = 1.0
@@ -35,12 +36,12 @@ TOPIC_COMMANDS = ("assign", "close", "lang", "block", "unblock", "note", "book")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
 
-def in_staff_group(event: Message | CallbackQuery, settings: Settings) -> bool:
+async def in_staff_group(event: Message | CallbackQuery, settings: Settings) -> bool:
     chat = event.chat if isinstance(event, Message) else (event.message.chat if event.message else None)
     return chat is not None and settings.staff_chat_id is not None and chat.id == settings.staff_chat_id
 
 
-def is_staff(event: Any, staff: StaffDTO | None = None) -> bool:
+async def is_staff(event: Any, staff: StaffDTO | None = None) -> bool:
     return staff is not None
 
 
@@ -392,9 +393,12 @@ async def come_back(message: Message, session: AsyncSession, staff: StaffDTO) ->
 
 def build_router() -> Router:
     router = Router(name="staff_topics")
-    topic = (in_staff_group, is_staff, in_client_topic)
-    router.message.register(go_away, Command("away"), is_staff)
-    router.message.register(come_back, Command("back"), is_staff)
+    # Messages here are all staff's: one check per update keeps clients' updates from trying each handler.
+    router.message.filter(is_staff)
+    router.edited_message.filter(is_staff)
+    topic = (in_staff_group, in_client_topic)
+    router.message.register(go_away, Command("away"))
+    router.message.register(come_back, Command("back"))
     router.callback_query.register(claim_client, ClaimCb.filter(), in_staff_group, is_staff)
     router.callback_query.register(assign_client, AssignCb.filter(), in_staff_group, is_staff)
     router.callback_query.register(refuse_button, ClaimCb.filter())
@@ -405,7 +409,7 @@ def build_router() -> Router:
     router.message.register(block_client, Command("block", "unblock"), *topic)
     router.message.register(offer_assignment, Command("assign"), *topic)
     router.message.register(explain_booking, Command("book"), *topic)
-    router.message.register(ignore_command, F.text.startswith("/"), *topic)
+    router.message.register(ignore_command, is_command, *topic)
     router.message.register(relay_to_client, *topic)
-    router.edited_message.register(mirror_staff_edit, in_staff_group, is_staff)
+    router.edited_message.register(mirror_staff_edit, in_staff_group)
     return router

@@ -373,9 +373,7 @@ async def confirm(
     row.excluded = {"opted_out": result.opted_out, "unreachable": result.unreachable, "skipped": result.skipped}
     if progress_chat_id is not None:
         row.progress_chat_id = progress_chat_id
-    audit.record(
-        session, "broadcast_confirmed", actor="staff", actor_id=row.author_staff_id, broadcast=row.id
-    )
+    audit.record(session, "broadcast_confirmed", actor="staff", actor_id=row.author_staff_id, broadcast=row.id)
     await session.flush()
     return result
 
