@@ -1,10 +1,12 @@
 """Inbound updates, recorded before Telegram is told they arrived, so a crash loses none.
 
 Polling: each batch from getUpdates is written to the `inbound_updates` journal (update_id as key) before the next
-getUpdates call confirms it to Telegram. Webhook: the update is written before the HTTP 200. Handling marks the
-row done and drops its payload; on start, rows that were never finished are handled again; an update_id seen
-before is dropped. Delivery to handlers is therefore at-least-once: an update whose handler was cut off half-way
-by a crash is handled again from the start.
+getUpdates call confirms it to Telegram. Webhook: the update is written before the HTTP 200. The update's unit of
+work marks the row done in its own transaction, so the update's database changes and its done mark commit together
+(a handler that failed is marked done after the error handler answered). On start, rows that were never finished
+are handled again; an update_id seen before is dropped. What can still happen twice is a Telegram call made by a
+handler that the crash cut off between that call and its commit (a few milliseconds; Telegram offers no
+idempotency key to close that gap).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ import json
 import logging
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -33,6 +36,24 @@ from bot.db.models import InboundUpdate
 from bot.telegram_session import BotSession
 
 log = logging.getLogger("kimbot.inbound")
+
+
+@dataclass
+class JournalEntry:
+    """Handed to the dispatcher with each update (handler data `journal_entry`): the unit of work marks the update
+    done inside its transaction and says so here; otherwise the processor marks it afterwards."""
+
+    update_id: int
+    marked: bool = False
+
+
+async def mark_done(session: AsyncSession, entry: JournalEntry) -> None:
+    """Mark the update done in the caller's transaction (see `handlers.middlewares.UnitOfWorkMiddleware`)."""
+    await session.execute(
+        update(InboundUpdate)
+        .where(InboundUpdate.update_id == entry.update_id)
+        .values(status="done", payload=None, done_at=utcnow())
+    )
 
 
 class UpdateJournal:
@@ -135,14 +156,17 @@ class UpdateProcessor:
         async with self._slots:
             update_ = raw if isinstance(raw, Update) else Update.model_validate(raw, context={"bot": self.bot})
             kind = update_.event_type
+            entry = JournalEntry(update_.update_id)
             started = time.perf_counter()
             try:
-                await self.dispatcher.feed_update(self.bot, update_)
+                await self.dispatcher.feed_update(self.bot, update_, journal_entry=entry)
             finally:
                 metrics.UPDATES.labels(kind).inc()
                 metrics.HANDLER_SECONDS.labels(kind).observe(time.perf_counter() - started)
-            # An exception in a handler was answered by the error handler: the update is done, not retried.
-            await self.journal.done(update_.update_id)
+            if not entry.marked:
+                # The handler raised (its transaction rolled back) and the error handler answered: the update is
+                # done, not retried.
+                await self.journal.done(update_.update_id)
 
     async def resume(self) -> int:
         pending = await self.journal.unfinished()

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.unit_of_work import current_session
 from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
+from bot.inbound import JournalEntry, mark_done
 from bot.services import clients, staff
 from bot.services.dto import ClientDTO, StaffDTO
 
@@ -20,19 +21,29 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """Opens a session per update and commits once the handler returns; rolls back if it raises."""
+    """Opens a session per update and commits once the handler returns; rolls back if it raises.
+
+    The journalled update is marked done in the same transaction: a crash before the commit leaves neither the
+    update's changes nor its done mark, so the update is handled again exactly as if it had never started."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self._sessions = sessions
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        async with self._sessions() as session, session.begin():
-            data["session"] = session
-            token = current_session.set(session)
-            try:
-                return await handler(event, data)
-            finally:
-                current_session.reset(token)
+        entry: JournalEntry | None = data.get("journal_entry")
+        async with self._sessions() as session:
+            async with session.begin():
+                data["session"] = session
+                token = current_session.set(session)
+                try:
+                    result = await handler(event, data)
+                    if entry is not None:
+                        await mark_done(session, entry)
+                finally:
+                    current_session.reset(token)
+            if entry is not None:
+                entry.marked = True
+            return result
 
 
 class CallerMiddleware(BaseMiddleware):

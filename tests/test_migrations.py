@@ -2,18 +2,38 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 
 from bot.db.base import Base
 from bot.db.engine import create_engine
-from bot.db.migrate import alembic_config, upgrade_async
+from bot.db.migrate import HEAD, alembic_config, upgrade_async
+from tests.test_restart import ROOT
 
 
-def test_one_head() -> None:
+def test_one_head_and_it_is_the_one_kimbot_checks_for() -> None:
     script = ScriptDirectory.from_config(alembic_config("sqlite+aiosqlite://"))
-    assert len(script.get_heads()) == 1, script.get_heads()
+    assert script.get_heads() == [HEAD]
+
+
+async def test_a_migrated_database_starts_without_alembic(database_url: str) -> None:
+    await upgrade_async(database_url)
+    probe = (
+        "import asyncio, sys\n"
+        "from bot.db.migrate import upgrade_async\n"
+        f"asyncio.run(upgrade_async({database_url!r}))\n"
+        "print('alembic' in sys.modules)\n"
+    )
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", probe, cwd=ROOT, stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await process.communicate()
+    assert process.returncode == 0
+    assert out.decode().strip() == "False"
 
 
 async def test_migrated_schema_matches_the_models(database_url: str) -> None:

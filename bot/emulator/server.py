@@ -19,7 +19,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import BodyPartReader, ClientSession, ClientTimeout, web
+from aiohttp import BodyPartReader, ClientError, ClientSession, ClientTimeout, web
 
 from bot.emulator.markup import EntityError, html_to_text
 
@@ -561,7 +561,8 @@ class BotAPIEmulator:
         headers = {"X-Telegram-Bot-Api-Secret-Token": bot.webhook_secret} if bot.webhook_secret else {}
         async with ClientSession(timeout=ClientTimeout(total=10)) as http:
             for attempt in range(20):
-                with contextlib.suppress(OSError, asyncio.TimeoutError):
+                # Like Telegram: any failure (refused, reset, cut off mid-answer, timeout) means try again later.
+                with contextlib.suppress(OSError, asyncio.TimeoutError, ClientError):
                     async with http.post(bot.webhook_url or "", json=update, headers=headers) as response:
                         if response.status < 300:
                             return
