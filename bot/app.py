@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -23,7 +24,6 @@ from bot.config import Settings
 from bot.county import County, load_county
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
-from bot.delivery import TelegramSender, create_delivery_bot
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.scheduler import Jobs, register_jobs
@@ -35,6 +35,9 @@ from handlers.broadcasts import BroadcastProgress, register_progress_job
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
 from handlers.relay import OrderedEventIsolation
+
+if TYPE_CHECKING:
+    from bot.delivery import TelegramSender
 
 log = logging.getLogger("kimbot")
 
@@ -104,7 +107,10 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
 def build_delivery(
     settings: Settings, county: County, sessions: async_sessionmaker[AsyncSession], i18n: I18n
 ) -> tuple[TelegramSender, DeliveryWorker]:
-    """The outbox drain: PTB sends, aiogram's catalogs render, the database holds the state."""
+    """The outbox drain: PTB sends, aiogram's catalogs render, the database holds the state. Imported here: a
+    process that only answers updates (`run --no-scheduler`) does not load python-telegram-bot at all."""
+    from bot.delivery import TelegramSender, create_delivery_bot
+
     sender = TelegramSender(create_delivery_bot(settings))
     config = WorkerConfig(lease_seconds=settings.outbox_lease_seconds, staff_chat_id=settings.staff_chat_id)
     worker = DeliveryWorker(sessions, NotificationRenderer(i18n, county, settings.tz), sender, config)
@@ -151,17 +157,21 @@ async def prepare_database(settings: Settings, county: County) -> tuple[AsyncEng
     return engine, sessions
 
 
-async def build_app(settings: Settings, county: County | None = None) -> App:
+async def build_app(settings: Settings, county: County | None = None, *, scheduler: bool = True) -> App:
+    """With scheduler=False the app only answers updates: no outbox delivery and no jobs (a `kimbot worker`
+    elsewhere runs them)."""
     county = county or load_county(settings.county_file)
     engine, sessions = await prepare_database(settings, county)
     i18n = build_i18n(settings)
     storage, isolation = build_fsm_storage(settings, sessions)
     dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
-    scheduler = build_scheduler(settings)
-    sender, worker = build_delivery(settings, county, sessions, i18n)
-    register_jobs(scheduler, Jobs(settings, sessions, worker, county))
+    jobs = build_scheduler(settings)
     bot = build_bot(settings)
-    register_progress_job(scheduler, BroadcastProgress(bot, sessions, i18n, settings))
+    sender, worker = None, None
+    if scheduler:
+        sender, worker = build_delivery(settings, county, sessions, i18n)
+        register_jobs(jobs, Jobs(settings, sessions, worker, county))
+        register_progress_job(jobs, BroadcastProgress(bot, sessions, i18n, settings))
     return App(
         settings=settings,
         county=county,
@@ -171,7 +181,7 @@ async def build_app(settings: Settings, county: County | None = None) -> App:
         storage=storage,
         dispatcher=dispatcher,
         bot=bot,
-        scheduler=scheduler,
+        scheduler=jobs,
         sender=sender,
         worker=worker,
     )

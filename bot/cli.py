@@ -69,7 +69,7 @@ def _run(settings: Settings, webhook: bool, scheduler: bool = True) -> int:
         return _demo(settings)
 
     async def main() -> None:
-        app = await build_app(settings)
+        app = await build_app(settings, scheduler=scheduler)
         try:
             await run(app, webhook=webhook or bool(settings.webhook_url), start_scheduler=scheduler)
         finally:

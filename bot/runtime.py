@@ -53,8 +53,11 @@ async def health(app: App) -> tuple[bool, dict[str, Any]]:
         except (OSError, AttributeError, ConnectionError) as error:
             healthy = False
             report["redis"] = f"error: {type(error).__name__}"
-    report["scheduler"] = "running" if app.scheduler.running else "stopped"
-    healthy = healthy and app.scheduler.running
+    if app.worker is None:  # `run --no-scheduler`: this process answers updates, a `kimbot worker` runs the jobs
+        report["scheduler"] = "in the worker"
+    else:
+        report["scheduler"] = "running" if app.scheduler.running else "stopped"
+        healthy = healthy and app.scheduler.running
     return healthy, report
 
 

@@ -97,6 +97,9 @@ async def test_two_processes_behind_one_webhook(settings: Settings, emulator: Bo
         await _healthy(first_port)
         processes.append(await _start(settings, emulator, second_port, public))
         await _healthy(second_port)
+        async with ClientSession() as http, http.get(f"http://127.0.0.1:{first_port}/healthz") as response:
+            # An updates-only process is healthy without a scheduler of its own: the worker runs the jobs.
+            assert response.status == 200 and (await response.json())["scheduler"] == "in the worker"
         users = list(range(30_001, 30_001 + USERS))
         for user_id in users:
             emulator.add_user(user_id, f"U{user_id}", language_code="en")
