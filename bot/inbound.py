@@ -143,6 +143,7 @@ class UpdateProcessor:
         self.dispatcher = dispatcher
         self.bot = bot
         self.journal = journal
+        self.concurrency = concurrency
         self._slots = asyncio.Semaphore(concurrency)
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -167,6 +168,15 @@ class UpdateProcessor:
                 # The handler raised (its transaction rolled back) and the error handler answered: the update is
                 # done, not retried.
                 await self.journal.done(update_.update_id)
+
+    async def room(self) -> int:
+        """How many more updates this process takes now: up to twice `concurrency` (the second half waits for a
+        slot, so the handlers never run dry while the next batch is fetched and journalled). Polling asks
+        Telegram for no more than that, so a backlog stays at Telegram instead of in this process's memory."""
+        held = 2 * self.concurrency
+        while len(self._tasks) >= held:
+            await asyncio.wait(list(self._tasks), return_when=asyncio.FIRST_COMPLETED)
+        return held - len(self._tasks)
 
     async def resume(self) -> int:
         pending = await self.journal.unfinished()
@@ -201,7 +211,8 @@ async def poll(
     offset: int | None = None
     backoff = 0.5
     while not stop.is_set():
-        request = GetUpdates(offset=offset, timeout=polling_timeout, allowed_updates=allowed_updates)
+        limit = min(100, await processor.room())  # 100 is Telegram's maximum
+        request = GetUpdates(offset=offset, limit=limit, timeout=polling_timeout, allowed_updates=allowed_updates)
         getter = asyncio.create_task(bot(request, request_timeout=polling_timeout + 10))
         stopper = asyncio.create_task(stop.wait())
         await asyncio.wait({getter, stopper}, return_when=asyncio.FIRST_COMPLETED)
