@@ -5,9 +5,7 @@ flight; Telegram has no idempotency key that would let a restarted bot know a re
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 
 import pytest
 from sqlalchemy import func, select
@@ -17,33 +15,11 @@ from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import InboundUpdate
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
-from tests.test_restart import ROOT, _start_kimbot
-from tests.test_two_instances import _free_port, _healthy
+from tests.test_restart import _start_kimbot
+from tests.test_two_instances import _free_port, _healthy, _start
 
 USERS = 50
 PER_USER = 10
-
-
-SECRET = "crash-test-secret-0123456789abcdef"
-
-
-async def _start_webhook(settings: Settings, emulator: BotAPIEmulator, port: int) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "KIMBOT_DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-        "HTTP_PORT": str(port),
-        "WEBHOOK_URL": f"http://127.0.0.1:{port}",
-        "WEBHOOK_SECRET": SECRET,
-    }
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", "--webhook", cwd=ROOT, env=env)
-    await _healthy(port)
-    await emulator.wait_for(lambda: any(c.method == "setwebhook" for c in emulator.calls), 60)
-    return process
 
 
 @pytest.mark.parametrize("mode", ["polling", "webhook"])
@@ -54,8 +30,11 @@ async def test_kill_minus_nine_with_500_messages_in_flight(
     port = _free_port()
 
     async def start() -> asyncio.subprocess.Process:
-        if mode == "webhook":
-            return await _start_webhook(settings, emulator, port)
+        if mode == "webhook":  # Telegram (the emulator) posts straight to the bot's port
+            process = await _start(settings, emulator, port, port)
+            await _healthy(port)
+            await emulator.wait_for(lambda: any(c.method == "setwebhook" for c in emulator.calls), 60)
+            return process
         return await _start_kimbot(settings, emulator)
 
     first = await start()
