@@ -14,7 +14,7 @@ from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage, DefaultKeyBuilder
-from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.memory import DisabledEventIsolation, SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -32,7 +32,7 @@ from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
 from bot.telegram_session import BotSession
 from handlers import build_root_router, errors
 from handlers.broadcasts import BroadcastProgress, register_progress_job
-from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, UnitOfWorkMiddleware
+from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, OneAtATimeMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
 from handlers.relay import OrderedEventIsolation
 
@@ -83,13 +83,14 @@ def build_dispatcher(
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=storage,
-        events_isolation=isolation,
+        events_isolation=DisabledEventIsolation(),  # the lock is OneAtATimeMiddleware's, around the commit
         settings=settings,
         county=county,
         sessions=sessions,
         i18n=i18n,
         disable_fsm=True,  # registered below, inside the unit of work, so FSM reads use the update's session
     )
+    dp.update.outer_middleware(OneAtATimeMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CallerMiddleware(frozenset(m.telegram_id for m in county.staff)))
@@ -125,6 +126,7 @@ class App:
     sessions: async_sessionmaker[AsyncSession]
     i18n: I18n
     storage: BaseStorage
+    isolation: BaseEventIsolation
     dispatcher: Dispatcher
     bot: Bot
     scheduler: AsyncIOScheduler
@@ -140,7 +142,7 @@ class App:
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
         await self.storage.close()
-        await self.dispatcher.fsm.events_isolation.close()
+        await self.isolation.close()
         await self.bot.session.close()
         if self.sender is not None:
             await self.sender.close()
@@ -179,6 +181,7 @@ async def build_app(settings: Settings, county: County | None = None, *, schedul
         sessions=sessions,
         i18n=i18n,
         storage=storage,
+        isolation=isolation,
         dispatcher=dispatcher,
         bot=bot,
         scheduler=jobs,

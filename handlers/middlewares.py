@@ -6,7 +6,9 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import Chat, TelegramObject, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -18,6 +20,28 @@ from bot.services import clients, staff
 from bot.services.dto import ClientDTO, StaffDTO
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+class OneAtATimeMiddleware(BaseMiddleware):
+    """One update at a time per chat and user (aiogram's event isolation, the FSM's key), held until the update's
+    transaction has committed, so the next update of that chat reads what this one wrote.
+
+    aiogram's FSM middleware would take the lock itself, but it runs inside the unit of work (FSM reads use the
+    update's session) and lets go before the commit: a client's second message then found no topic for the first
+    and created another one. Here the lock wraps the unit of work; the FSM middleware gets no isolation of its own.
+    """
+
+    def __init__(self, fsm: FSMContextMiddleware, isolation: BaseEventIsolation):
+        self._fsm = fsm
+        self._isolation = isolation
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot = data["bot"]
+        context = self._fsm.resolve_event_context(bot, data)
+        if context is None:
+            return await handler(event, data)
+        async with self._isolation.lock(context.key):
+            return await handler(event, data)
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):

@@ -8,6 +8,7 @@ Messages are copied (copyMessage), never forwarded, so no sender profile leaks. 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
 import weakref
@@ -126,32 +127,56 @@ def mention(member: StaffDTO) -> str:
     return f'<a href="tg://user?id={member.telegram_id}">{escape(member.display_name)}</a>'
 
 
-# Per event loop (tests run one loop each): the lock around creating the Intake topic and the ids known.
-_INTAKE_LOCKS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, tuple[asyncio.Lock, dict[int, int]]] = (
-    weakref.WeakKeyDictionary()
-)
+@dataclass
+class _ForumState:
+    """What this process knows about the staff forum beyond the database, per event loop (tests run one loop
+    each): the lock around creating the Intake topic, the Intake ids known, and the client topics being created
+    (createForumTopic calls in flight per chat; topics created by updates that have not committed yet)."""
+
+    intake_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    intake_threads: dict[int, int] = field(default_factory=dict)
+    topics_requested: collections.Counter[int] = field(default_factory=collections.Counter)
+    uncommitted_topics: dict[tuple[int, int], asyncio.Event] = field(default_factory=dict)
 
 
-def _intake_state() -> tuple[asyncio.Lock, dict[int, int]]:
+_FORUM_STATE: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _ForumState] = weakref.WeakKeyDictionary()
+
+
+def _forum_state() -> _ForumState:
     loop = asyncio.get_running_loop()
-    if loop not in _INTAKE_LOCKS:
-        _INTAKE_LOCKS[loop] = (asyncio.Lock(), {})
-    return _INTAKE_LOCKS[loop]
+    if loop not in _FORUM_STATE:
+        _FORUM_STATE[loop] = _ForumState()
+    return _FORUM_STATE[loop]
 
 
-def _intake_lock() -> asyncio.Lock:
-    return _intake_state()[0]
+async def _create_client_topic(bot: Bot, session: AsyncSession, chat_id: int, name: str) -> int:
+    """createForumTopic, tracked until the update's transaction ends (committed or rolled back): staff can write
+    in the topic as soon as Telegram has it, before kimbot has even read the answer (see `topic_pending`)."""
+    state = _forum_state()
+    state.topics_requested[chat_id] += 1
+    try:
+        created = await call(lambda: bot.create_forum_topic(chat_id, name=name))
+        thread = created.message_thread_id
+        ended = state.uncommitted_topics[(chat_id, thread)] = asyncio.Event()
+    finally:
+        state.topics_requested[chat_id] -= 1
+
+    def on_end(_session: Any, transaction: Any) -> None:
+        if transaction.parent is None and not ended.is_set():  # the update's transaction, not a savepoint in it
+            if state.uncommitted_topics.get((chat_id, thread)) is ended:
+                del state.uncommitted_topics[(chat_id, thread)]
+            ended.set()
+
+    event.listen(session.sync_session, "after_transaction_end", on_end)
+    return thread
 
 
-class _IntakeThreads:
-    def get(self, chat_id: int) -> int | None:
-        return _intake_state()[1].get(chat_id)
-
-    def __setitem__(self, chat_id: int, thread: int) -> None:
-        _intake_state()[1][chat_id] = thread
-
-
-_INTAKE_THREADS = _IntakeThreads()
+def topic_pending(chat_id: int, thread: int) -> asyncio.Event | bool:
+    """Whether this process may still be writing down the topic `thread`: the event that is set when the update
+    that created it has committed (or failed), True while a topic is being requested in the chat (its id not known
+    yet), False when no update of this process is creating topics there."""
+    state = _forum_state()
+    return state.uncommitted_topics.get((chat_id, thread)) or state.topics_requested[chat_id] > 0
 
 
 class OrderedEventIsolation(BaseEventIsolation):
@@ -306,10 +331,7 @@ class TopicRelay:
         conv = await self.conversation(client.id)
         if conv.thread_id is not None and conv.chat_id == self.chat_id and not recreate:
             return conv.thread_id
-        created = await call(
-            lambda: self.bot.create_forum_topic(self.chat_id, name=self.topic_name(client, first_name))
-        )
-        thread = created.message_thread_id
+        thread = await _create_client_topic(self.bot, self.session, self.chat_id, self.topic_name(client, first_name))
         header_text = await self.header_text(client)
         header = await call(
             lambda: self.bot.send_message(
@@ -366,8 +388,9 @@ class TopicRelay:
     async def intake_thread(self, *, broken: int | None = None) -> int:
         """The shared Intake topic, created once. Many clients' first messages arrive together: creation runs under
         a lock, and the id is remembered in this process until the creating update has committed it."""
-        async with _intake_lock():
-            known = _INTAKE_THREADS.get(self.chat_id)
+        state = _forum_state()
+        async with state.intake_lock:
+            known = state.intake_threads.get(self.chat_id)
             if known is not None and known != broken:
                 return known
             thread = await handoff.staff_topic(self.session, handoff.INTAKE, self.chat_id)
@@ -377,7 +400,7 @@ class TopicRelay:
                 created = await call(lambda: self.bot.create_forum_topic(self.chat_id, name=name[:128]))
                 thread = created.message_thread_id
                 await handoff.set_staff_topic(self.session, handoff.INTAKE, self.chat_id, thread)
-            _INTAKE_THREADS[self.chat_id] = thread
+            state.intake_threads[self.chat_id] = thread
             return thread
 
     async def post_intake_card(self, client: ClientDTO) -> int:

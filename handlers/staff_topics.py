@@ -29,9 +29,11 @@ from bot.services import clients, handoff, office_hours
 from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
 from handlers.filters import is_command
-from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention
+from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention, topic_pending
 
 NEW_TOPIC_GRACE_SECONDS = 1.0
+NEW_TOPIC_WAIT_SECONDS = 60.0
+NEW_TOPIC_COMMIT_TIMEOUT = 60.0
 TOPIC_COMMANDS = ("assign", "close", "lang", "block", "unblock", "note", "book")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
@@ -59,10 +61,32 @@ async def in_client_topic(message: Message, session: AsyncSession) -> dict[str, 
     if client is None and message.is_topic_message and message.message_thread_id is not None:
         intake = await handoff.staff_topic(session, handoff.INTAKE, message.chat.id)
         if message.message_thread_id != intake:
-            # The topic may be seconds old: the update that created it commits after its first copy is posted.
-            await asyncio.sleep(NEW_TOPIC_GRACE_SECONDS)
-            client = await _topic_client(message, session)
+            client = await _new_topic_client(message, session)
     return {"topic_client": client} if client is not None else False
+
+
+async def _new_topic_client(message: Message, session: AsyncSession) -> ClientDTO | None:
+    """The client of a topic that may be seconds old: the update that created it commits only after posting its
+    header and first copy, and staff can answer before that. While this process is creating topics in the chat,
+    wait for them to commit; otherwise (another instance's topic, or one that is no client's) look again for a
+    moment."""
+    assert message.message_thread_id is not None
+    chat, thread = message.chat.id, message.message_thread_id
+    loop = asyncio.get_running_loop()
+    grace_ends, wait_ends = loop.time() + NEW_TOPIC_GRACE_SECONDS, loop.time() + NEW_TOPIC_WAIT_SECONDS
+    while loop.time() < wait_ends:
+        pending = topic_pending(chat, thread)
+        if isinstance(pending, asyncio.Event):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(pending.wait(), wait_ends - loop.time())
+            return await _topic_client(message, session)
+        if not pending and loop.time() >= grace_ends:
+            return None
+        await asyncio.sleep(0.05)
+        client = await _topic_client(message, session)
+        if client is not None:
+            return client
+    return None
 
 
 def _relay(bot: Bot, session: AsyncSession, settings: Settings, county: County, i18n: I18n) -> TopicRelay:

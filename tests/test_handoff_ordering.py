@@ -1,0 +1,109 @@
+"""Updates that overlap with a slow commit: the next message of the same client, and a staff answer in a topic
+whose creating update has not committed yet. The commit is slowed down by delaying the journal's done mark, which
+the unit of work writes after the handler returned and before it commits.
+
+On SQLite the staff answer of the second test cannot even be journalled before that commit (the client's update
+holds the write lock); on PostgreSQL it is handled at once and has to wait for the topic."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.db.models import Client
+from bot.db.models_handoff import Conversation
+from bot.emulator import BotAPIEmulator
+from bot.services import office_hours
+from handlers import middlewares
+from tests.conftest import STAFF_GROUP, Running
+from tests.helpers import onboard
+
+ANNA = 100000001
+SLOW_COMMIT_SECONDS = 2.0  # longer than the staff side's grace for a topic nobody in this process is creating
+
+
+@pytest.fixture(autouse=True)
+def office_open(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(office_hours, "now", lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
+
+
+def slow_commits(monkeypatch: pytest.MonkeyPatch, user_id: int) -> None:
+    """Updates from `user_id` take SLOW_COMMIT_SECONDS between their handler's end and their commit."""
+    mark_done = middlewares.mark_done
+
+    async def slow_mark_done(session: Any, entry: Any) -> None:
+        if entry.user_id == user_id:
+            await asyncio.sleep(SLOW_COMMIT_SECONDS)
+        await mark_done(session, entry)
+
+    monkeypatch.setattr(middlewares, "mark_done", slow_mark_done)
+
+
+def client_topics(emulator: BotAPIEmulator) -> list[int]:
+    return [
+        thread for (chat, thread), t in emulator.topics.items() if chat == STAFF_GROUP and t["name"].startswith("K-")
+    ]
+
+
+async def test_the_second_message_waits_for_the_first_to_commit(
+    kimbot: Running, emulator: BotAPIEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await onboard(kimbot, emulator, 901, language="uk")
+    await kimbot.settle(901)
+    _mark_updates_with_sender(monkeypatch)
+    slow_commits(monkeypatch, 901)
+    await emulator.send_message(901, "перше")
+    await emulator.send_message(901, "друге")
+    await emulator.wait_for(
+        lambda: sum(
+            1 for m in emulator.messages.values() if m["chat"]["id"] == STAFF_GROUP and m.get("text") == "друге"
+        ),
+        timeout=15,
+    )
+    assert len(client_topics(emulator)) == 1  # the second message found the topic the first one created
+    (thread,) = client_topics(emulator)
+    texts = [m.get("text") for m in emulator.topic_messages(STAFF_GROUP, thread) if m["from"]["is_bot"]]
+    assert texts[-2:] == ["перше", "друге"]
+
+
+async def test_a_staff_answer_before_the_topic_is_committed_reaches_the_client(
+    kimbot: Running, emulator: BotAPIEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await onboard(kimbot, emulator, 902, language="ar")
+    await kimbot.settle(902)
+    emulator.add_user(ANNA, "Anna", language_code="de")
+    _mark_updates_with_sender(monkeypatch)
+    slow_commits(monkeypatch, 902)
+    await emulator.send_message(902, "مرحبا")
+    await emulator.wait_for(lambda: client_topics(emulator), timeout=10)
+    (thread,) = client_topics(emulator)
+    async with kimbot.app.sessions() as session:  # the creating update is still running
+        stored = await session.scalar(
+            select(Conversation.thread_id)
+            .join(Client, Client.id == Conversation.client_id)
+            .where(Client.telegram_id == 902)
+        )
+    assert stored is None
+    await emulator.send_message(ANNA, "Guten Tag", chat_id=STAFF_GROUP, thread_id=thread)
+    answer = await emulator.wait_for(
+        lambda: next((m for m in emulator.bot_messages(902) if m.get("text") == "Guten Tag"), None), timeout=15
+    )
+    assert answer["chat"]["id"] == 902
+
+
+def _mark_updates_with_sender(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The journal entry does not know who sent the update: the unit of work learns it from the event."""
+    original = middlewares.UnitOfWorkMiddleware.__call__
+
+    async def call(self: Any, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        entry = data.get("journal_entry")
+        user = data.get("event_from_user")
+        if entry is not None:
+            entry.user_id = user.id if user is not None else None
+        return await original(self, handler, event, data)
+
+    monkeypatch.setattr(middlewares.UnitOfWorkMiddleware, "__call__", call)
