@@ -33,7 +33,6 @@ from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention
 
 NEW_TOPIC_GRACE_SECONDS = 1.0
 NEW_TOPIC_WAIT_SECONDS = 60.0
-NEW_TOPIC_COMMIT_TIMEOUT = 60.0
 TOPIC_COMMANDS = ("assign", "close", "lang", "block", "unblock", "note", "book")
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
 
