@@ -32,14 +32,23 @@ def office_open(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def slow_commits(monkeypatch: pytest.MonkeyPatch, user_id: int) -> None:
-    """Updates from `user_id` take SLOW_COMMIT_SECONDS between their handler's end and their commit."""
+    """Updates from `user_id` take SLOW_COMMIT_SECONDS between their handler's end and their commit. The journal
+    entry does not know who sent the update, so the unit of work notes it on the entry first."""
     mark_done = middlewares.mark_done
+    unit_of_work = middlewares.UnitOfWorkMiddleware.__call__
+
+    async def noting_sender(self: Any, handler: Any, event: Any, data: dict[str, Any]) -> Any:
+        entry, user = data.get("journal_entry"), data.get("event_from_user")
+        if entry is not None:
+            entry.user_id = user.id if user is not None else None
+        return await unit_of_work(self, handler, event, data)
 
     async def slow_mark_done(session: Any, entry: Any) -> None:
         if entry.user_id == user_id:
             await asyncio.sleep(SLOW_COMMIT_SECONDS)
         await mark_done(session, entry)
 
+    monkeypatch.setattr(middlewares.UnitOfWorkMiddleware, "__call__", noting_sender)
     monkeypatch.setattr(middlewares, "mark_done", slow_mark_done)
 
 
@@ -54,7 +63,6 @@ async def test_the_second_message_waits_for_the_first_to_commit(
 ) -> None:
     await onboard(kimbot, emulator, 901, language="uk")
     await kimbot.settle(901)
-    _mark_updates_with_sender(monkeypatch)
     slow_commits(monkeypatch, 901)
     await emulator.send_message(901, "перше")
     await emulator.send_message(901, "друге")
@@ -76,7 +84,6 @@ async def test_a_staff_answer_before_the_topic_is_committed_reaches_the_client(
     await onboard(kimbot, emulator, 902, language="ar")
     await kimbot.settle(902)
     emulator.add_user(ANNA, "Anna", language_code="de")
-    _mark_updates_with_sender(monkeypatch)
     slow_commits(monkeypatch, 902)
     await emulator.send_message(902, "مرحبا")
     await emulator.wait_for(lambda: client_topics(emulator), timeout=10)
@@ -93,17 +100,3 @@ async def test_a_staff_answer_before_the_topic_is_committed_reaches_the_client(
         lambda: next((m for m in emulator.bot_messages(902) if m.get("text") == "Guten Tag"), None), timeout=15
     )
     assert answer["chat"]["id"] == 902
-
-
-def _mark_updates_with_sender(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The journal entry does not know who sent the update: the unit of work learns it from the event."""
-    original = middlewares.UnitOfWorkMiddleware.__call__
-
-    async def call(self: Any, handler: Any, event: Any, data: dict[str, Any]) -> Any:
-        entry = data.get("journal_entry")
-        user = data.get("event_from_user")
-        if entry is not None:
-            entry.user_id = user.id if user is not None else None
-        return await original(self, handler, event, data)
-
-    monkeypatch.setattr(middlewares.UnitOfWorkMiddleware, "__call__", call)
