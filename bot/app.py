@@ -51,12 +51,18 @@ def build_i18n(settings: Settings) -> I18n:
 
 
 def build_fsm_storage(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], *, webhook: bool = False
 ) -> tuple[BaseStorage, BaseEventIsolation]:
-    """Redis in production (shared by several processes); the database otherwise. Both survive a restart."""
+    """Redis in production (shared by several processes); the database otherwise. Both survive a restart.
+
+    The per-chat lock is shared through Redis only behind a webhook, where several processes receive updates.
+    Polling has one receiver by Telegram's rule (a second getUpdates caller gets 409 Conflict), so a lock in the
+    process is enough and saves two Redis round trips per update."""
     if settings.redis_url:
         keys = DefaultKeyBuilder(prefix="kimbot:fsm", with_bot_id=True, with_destiny=True)
         redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        if not webhook:
+            return redis_storage, SimpleEventIsolation()
         shared = RedisEventIsolation(redis=redis_storage.redis, key_builder=keys)
         return redis_storage, OrderedEventIsolation(shared)  # one client's messages stay in order
     return DatabaseStorage(sessions), SimpleEventIsolation()
@@ -159,13 +165,15 @@ async def prepare_database(settings: Settings, county: County) -> tuple[AsyncEng
     return engine, sessions
 
 
-async def build_app(settings: Settings, county: County | None = None, *, scheduler: bool = True) -> App:
+async def build_app(
+    settings: Settings, county: County | None = None, *, scheduler: bool = True, webhook: bool = False
+) -> App:
     """With scheduler=False the app only answers updates: no outbox delivery and no jobs (a `kimbot worker`
-    elsewhere runs them)."""
+    elsewhere runs them). With webhook=True updates may reach several processes: the per-chat lock is shared."""
     county = county or load_county(settings.county_file)
     engine, sessions = await prepare_database(settings, county)
     i18n = build_i18n(settings)
-    storage, isolation = build_fsm_storage(settings, sessions)
+    storage, isolation = build_fsm_storage(settings, sessions, webhook=webhook)
     dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
     jobs = build_scheduler(settings)
     bot = build_bot(settings)

@@ -68,10 +68,12 @@ def _run(settings: Settings, webhook: bool, scheduler: bool = True) -> int:
         print(DEMO_INSTEAD, file=sys.stderr)
         return _demo(settings)
 
+    webhook = webhook or bool(settings.webhook_url)
+
     async def main() -> None:
-        app = await build_app(settings, scheduler=scheduler)
+        app = await build_app(settings, scheduler=scheduler, webhook=webhook)
         try:
-            await run(app, webhook=webhook or bool(settings.webhook_url), start_scheduler=scheduler)
+            await run(app, webhook=webhook, start_scheduler=scheduler)
         finally:
             await app.close()
 

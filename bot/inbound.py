@@ -26,7 +26,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
 from aiogram.methods import GetUpdates
 from aiogram.types import Update
-from sqlalchemy import delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -37,6 +37,19 @@ from bot.db.models import InboundUpdate
 from bot.telegram_session import BotSession
 
 log = logging.getLogger("kimbot.inbound")
+
+# Updates handled at once by one process. Each holds a database connection until it commits (the pool is sized
+# for this in bot.db.engine); with Telegram's ~50 ms per call that is still several hundred updates per second.
+UPDATE_CONCURRENCY = 32
+
+
+_JOURNAL = InboundUpdate.__table__
+assert isinstance(_JOURNAL, Table)
+_MARK_DONE = (
+    update(_JOURNAL)
+    .where(_JOURNAL.c.update_id == bindparam("id"))
+    .values(status="done", payload=None, done_at=bindparam("done_at"))
+)
 
 
 @dataclass
@@ -49,12 +62,9 @@ class JournalEntry:
 
 
 async def mark_done(session: AsyncSession, entry: JournalEntry) -> None:
-    """Mark the update done in the caller's transaction (see `handlers.middlewares.UnitOfWorkMiddleware`)."""
-    await session.execute(
-        update(InboundUpdate)
-        .where(InboundUpdate.update_id == entry.update_id)
-        .values(status="done", payload=None, done_at=utcnow())
-    )
+    """Mark the update done in the caller's transaction (see `handlers.middlewares.UnitOfWorkMiddleware`).
+    A Core statement on the table: the ORM's bulk update machinery cost twice as much for this one row."""
+    await session.execute(_MARK_DONE, {"id": entry.update_id, "done_at": utcnow()})
 
 
 class UpdateJournal:
@@ -140,7 +150,7 @@ class UpdateJournal:
 class UpdateProcessor:
     """Feeds journalled updates to the dispatcher, at most `concurrency` at a time, and marks them done."""
 
-    def __init__(self, dispatcher: Dispatcher, bot: Bot, journal: UpdateJournal, concurrency: int = 100):
+    def __init__(self, dispatcher: Dispatcher, bot: Bot, journal: UpdateJournal, concurrency: int = UPDATE_CONCURRENCY):
         self.dispatcher = dispatcher
         self.bot = bot
         self.journal = journal

@@ -14,6 +14,7 @@ from bot.config import Settings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import InboundUpdate
 from bot.emulator import BotAPIEmulator
+from bot.inbound import UPDATE_CONCURRENCY
 from bot.services import clients
 from tests.test_restart import _start_kimbot
 from tests.test_two_instances import _free_port, _healthy, _start
@@ -81,7 +82,7 @@ async def test_kill_minus_nine_with_500_messages_in_flight(
     assert all(_count(emulator, u) >= PER_USER for u in users), "a message was lost"
     assert 0 <= duplicates <= (in_flight or 0)
     if mode == "polling":  # polling takes no more than twice the handler concurrency; the rest waits at Telegram
-        assert (in_flight or 0) <= 2 * 100
+        assert (in_flight or 0) <= 2 * UPDATE_CONCURRENCY
 
 
 def _count(emulator: BotAPIEmulator, user_id: int) -> int:

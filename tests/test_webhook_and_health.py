@@ -42,7 +42,7 @@ async def webhook_app(
         WEBHOOK_SECRET=SECRET,
         _env_file=None,
     )  # type: ignore[call-arg]
-    app = await build_app(settings)
+    app = await build_app(settings, webhook=True)
     stop = asyncio.Event()
     task = asyncio.create_task(run(app, webhook=True, stop=stop))
     await emulator.wait_for(lambda: any(c.method == "setwebhook" for c in emulator.calls), 30)

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -47,9 +47,14 @@ async def get(session: AsyncSession, client_id: int) -> ClientDTO:
     return to_dto(await _row(session, client_id))
 
 
+_DTO_COLUMNS = [Client.__table__.c[name] for name in ClientDTO.__dataclass_fields__]
+_BY_TELEGRAM_ID = select(*_DTO_COLUMNS).where(Client.__table__.c.telegram_id == bindparam("telegram_id"))
+
+
 async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> ClientDTO | None:
-    row = await session.scalar(select(Client).where(Client.telegram_id == telegram_id))
-    return to_dto(row) if row else None
+    """Runs for every update: a Core select of the DTO's columns (no ORM object to build and track)."""
+    row = (await session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
+    return ClientDTO(**row._mapping) if row else None
 
 
 async def register(session: AsyncSession, telegram_id: int, locale: str | None) -> ClientDTO:
