@@ -20,7 +20,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from aiogram import Bot, Dispatcher
 from aiogram.exceptions import TelegramNetworkError, TelegramRetryAfter, TelegramServerError
@@ -43,8 +43,7 @@ log = logging.getLogger("kimbot.inbound")
 UPDATE_CONCURRENCY = 32
 
 
-_JOURNAL = InboundUpdate.__table__
-assert isinstance(_JOURNAL, Table)
+_JOURNAL = cast(Table, InboundUpdate.__table__)
 _MARK_DONE = (
     update(_JOURNAL)
     .where(_JOURNAL.c.update_id == bindparam("id"))
@@ -78,31 +77,21 @@ class UpdateJournal:
         """Store the updates; return those not seen before (duplicates are dropped here)."""
         if not updates:
             return []
+        rows = [
+            {"update_id": u["update_id"], "payload": json.dumps(u), "status": "pending", "received_at": utcnow()}
+            for u in updates
+        ]
         async with self._sessions() as session, session.begin():
             dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
             insert = pg_insert if dialect == "postgresql" else sqlite_insert
-            ids = [u["update_id"] for u in updates]
-            known = set(
-                (await session.scalars(select(InboundUpdate.update_id).where(InboundUpdate.update_id.in_(ids)))).all()
-            )
-            fresh = [u for u in updates if u["update_id"] not in known]
-            if fresh:
-                now = utcnow()
-                await session.execute(
-                    insert(InboundUpdate)
-                    .values(
-                        [
-                            {
-                                "update_id": u["update_id"],
-                                "payload": json.dumps(u),
-                                "status": "pending",
-                                "received_at": now,
-                            }
-                            for u in fresh
-                        ]
-                    )
-                    .on_conflict_do_nothing(index_elements=["update_id"])
-                )
+            # One statement: rows already journalled (Telegram resent the update) are skipped and not returned.
+            statement = insert(_JOURNAL).on_conflict_do_nothing(index_elements=["update_id"])
+            stored = set((await session.scalars(statement.returning(_JOURNAL.c.update_id), rows)).all())
+        fresh = []
+        for u in updates:
+            if u["update_id"] in stored:
+                stored.discard(u["update_id"])  # the same update twice in one batch is handled once
+                fresh.append(u)
         if len(fresh) < len(updates):
             metrics.DUPLICATE_UPDATES.inc(len(updates) - len(fresh))
         return fresh
