@@ -12,13 +12,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 import pytest
+from aiogram.fsm.storage.memory import SimpleEventIsolation
+from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from sqlalchemy import select
 
+from bot.app import build_fsm_storage
+from bot.config import Settings
+from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Client
 from bot.db.models_handoff import Conversation
 from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
 from handlers import middlewares
+from handlers.relay import OrderedEventIsolation
 from tests.conftest import STAFF_GROUP, Running
 from tests.helpers import onboard
 
@@ -100,3 +106,22 @@ async def test_a_staff_answer_before_the_topic_is_committed_reaches_the_client(
         lambda: next((m for m in emulator.bot_messages(902) if m.get("text") == "Guten Tag"), None), timeout=15
     )
     assert answer["chat"]["id"] == 902
+
+
+async def test_per_chat_lock_is_shared_through_redis_only_behind_a_webhook(database_url: str) -> None:
+    """Polling has one receiver (Telegram refuses a second getUpdates caller): a lock in the process orders a
+    chat's updates. Behind a webhook several processes receive them, so the lock goes through Redis as well."""
+    settings = Settings(REDIS_URL="redis://127.0.0.1:6379/15", DATABASE_URL=database_url, _env_file=None)  # type: ignore[call-arg]
+    engine = create_engine(database_url)
+    sessions = create_session_factory(engine)
+    polling_storage, polling_lock = build_fsm_storage(settings, sessions, webhook=False)
+    webhook_storage, webhook_lock = build_fsm_storage(settings, sessions, webhook=True)
+    try:
+        assert isinstance(polling_storage, RedisStorage) and isinstance(webhook_storage, RedisStorage)
+        assert isinstance(polling_lock, SimpleEventIsolation)
+        assert isinstance(webhook_lock, OrderedEventIsolation)
+        assert isinstance(webhook_lock.shared, RedisEventIsolation)
+    finally:
+        for closable in (polling_storage, webhook_storage, polling_lock, webhook_lock):
+            await closable.close()
+        await engine.dispose()
