@@ -39,8 +39,10 @@ from bot.telegram_session import BotSession
 log = logging.getLogger("kimbot.inbound")
 
 # Updates handled at once by one process. Each holds a database connection until it commits (the pool is sized
-# for this in bot.db.engine); with Telegram's ~50 ms per call that is still several hundred updates per second.
-UPDATE_CONCURRENCY = 32
+# for this in bot.db.engine); with Telegram's ~50 ms per call that is still a few hundred updates per second. More
+# buys nothing on the emulator (the process is CPU-bound: 100 → 32 → 16 kept the throughput) and widens what a
+# kill -9 can cut off between a reply and its commit.
+UPDATE_CONCURRENCY = 16
 
 
 _JOURNAL = cast(Table, InboundUpdate.__table__)
