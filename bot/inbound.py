@@ -79,8 +79,9 @@ class UpdateJournal:
         """Store the updates; return those not seen before (duplicates are dropped here)."""
         if not updates:
             return []
+        now = utcnow()
         rows = [
-            {"update_id": u["update_id"], "payload": json.dumps(u), "status": "pending", "received_at": utcnow()}
+            {"update_id": u["update_id"], "payload": json.dumps(u), "status": "pending", "received_at": now}
             for u in updates
         ]
         async with self._sessions() as session, session.begin():

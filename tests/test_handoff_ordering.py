@@ -8,6 +8,8 @@ holds the write lock); on PostgreSQL it is handled at once and has to wait for t
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -16,7 +18,7 @@ from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from sqlalchemy import select
 
-from bot.app import build_fsm_storage
+from bot.app import build_app, build_fsm_storage
 from bot.config import Settings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Client
@@ -30,6 +32,21 @@ from tests.helpers import onboard
 
 ANNA = 100000001
 SLOW_COMMIT_SECONDS = 2.0  # longer than the staff side's grace for a topic nobody in this process is creating
+# The per-chat lock of polling (in the process), and with Redis also the one behind a webhook (through Redis).
+LOCKS = ["polling", "webhook"] if os.environ.get("REDIS_URL") else ["polling"]
+
+
+@pytest.fixture(params=LOCKS)
+async def kimbot(
+    request: pytest.FixtureRequest, settings: Settings, emulator: BotAPIEmulator
+) -> AsyncIterator[Running]:
+    """The suite's running kimbot, with the per-chat lock the parameter's mode uses (updates still come by polling)."""
+    running = Running(await build_app(settings, webhook=request.param == "webhook"), emulator)
+    await running.start()
+    try:
+        yield running
+    finally:
+        await running.stop()
 
 
 @pytest.fixture(autouse=True)
