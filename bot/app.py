@@ -30,7 +30,7 @@ from bot.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
 from bot.telegram_session import BotSession
-from handlers import build_root_router, errors
+from handlers import build_routers, errors
 from handlers.broadcasts import BroadcastProgress, register_progress_job
 from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, OneAtATimeMiddleware, UnitOfWorkMiddleware
 from handlers.notifications import NotificationRenderer
@@ -101,8 +101,8 @@ def build_dispatcher(
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CallerMiddleware(frozenset(m.telegram_id for m in county.staff)))
     ClientLocaleMiddleware(i18n).setup(dp)
-    dp.include_router(errors.build_router())
-    dp.include_router(build_root_router())
+    errors.register(dp)
+    dp.include_routers(*build_routers())
     return dp
 
 

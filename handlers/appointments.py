@@ -12,6 +12,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
+from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
@@ -32,7 +33,7 @@ from bot.services.appointments import AppointmentDTO, AppointmentNotFound, SlotT
 from bot.services.availability import SlotQuery
 from bot.services.dto import ClientDTO, StaffDTO
 from handlers import keyboards
-from handlers.filters import from_private_chat, has_text, in_private_chat
+from handlers.filters import has_text
 from handlers.keyboards import MenuCb
 from handlers.middlewares import Handler
 
@@ -635,34 +636,39 @@ async def manage_appointment(
 
 
 class OnBehalfMiddleware(BaseMiddleware):
-    """When a staff member books for a client (/bookfor), the flow acts on that client, not on the caller."""
+    """When a staff member books for a client (/bookfor), the booking flow acts on that client, not on the caller.
+
+    An inner middleware of the whole private area, acting only for the booking handlers (flag `on_behalf`): the
+    privacy menu, say, must never act on the client a staff member is booking for."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         state: FSMContext | None = data.get("state")
-        if data.get("staff") is not None and state is not None:
+        if data.get("staff") is not None and state is not None and get_flag(data, ON_BEHALF):
             target = (await state.get_data()).get("on_behalf")
             if target:
                 data["client"] = await clients.get(data["session"], int(target))
         return await handler(event, data)
 
 
-def build_router() -> Router:
-    router = Router(name="appointments")
-    router.message.middleware(OnBehalfMiddleware())
-    router.callback_query.middleware(OnBehalfMiddleware())
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.message.register(start_booking, Command("book"))
-    router.message.register(list_appointments, Command("appointments"))
-    router.callback_query.register(start_booking_from_menu, MenuCb.filter(F.action == "book"))
-    router.callback_query.register(list_appointments_from_menu, MenuCb.filter(F.action == "appointments"))
-    router.callback_query.register(choose_service, ServiceCb.filter())
-    router.callback_query.register(choose_office, OfficeCb.filter())
-    router.message.register(receive_address, StateFilter(Booking.address), has_text)
-    router.callback_query.register(show_other_day, DayCb.filter((F.day == "") & (F.after == "")))
-    router.callback_query.register(choose_day, DayCb.filter())
-    router.callback_query.register(choose_time, SlotCb.filter())
-    router.callback_query.register(confirm_booking, StateFilter(Booking.summary), ConfirmCb.filter())
-    router.callback_query.register(join_waitlist, WaitCb.filter())
-    router.callback_query.register(manage_appointment, ApptCb.filter())
-    return router
+ON_BEHALF = "on_behalf"
+
+
+def register(private: Router) -> None:
+    booking = {ON_BEHALF: True}
+    private.message.middleware(OnBehalfMiddleware())
+    private.callback_query.middleware(OnBehalfMiddleware())
+    private.message.register(start_booking, Command("book"), flags=booking)
+    private.message.register(list_appointments, Command("appointments"), flags=booking)
+    private.callback_query.register(start_booking_from_menu, MenuCb.filter(F.action == "book"), flags=booking)
+    private.callback_query.register(
+        list_appointments_from_menu, MenuCb.filter(F.action == "appointments"), flags=booking
+    )
+    private.callback_query.register(choose_service, ServiceCb.filter(), flags=booking)
+    private.callback_query.register(choose_office, OfficeCb.filter(), flags=booking)
+    private.message.register(receive_address, StateFilter(Booking.address), has_text, flags=booking)
+    private.callback_query.register(show_other_day, DayCb.filter((F.day == "") & (F.after == "")), flags=booking)
+    private.callback_query.register(choose_day, DayCb.filter(), flags=booking)
+    private.callback_query.register(choose_time, SlotCb.filter(), flags=booking)
+    private.callback_query.register(confirm_booking, StateFilter(Booking.summary), ConfirmCb.filter(), flags=booking)
+    private.callback_query.register(join_waitlist, WaitCb.filter(), flags=booking)
+    private.callback_query.register(manage_appointment, ApptCb.filter(), flags=booking)

@@ -31,7 +31,7 @@ from bot.i18n import babel_locale, fmt_date, fmt_datetime
 from bot.services import documents
 from bot.services.documents import DOCUMENT_TYPES, DocumentDTO, InvalidDocument
 from bot.services.dto import ClientDTO, StaffDTO
-from handlers.filters import from_private_chat, in_private_chat, is_plain_text
+from handlers.filters import is_plain_text
 from handlers.keyboards import MenuCb
 from handlers.notifications import doc_type_label
 from handlers.staff_commands import IsStaff
@@ -388,18 +388,14 @@ async def list_expiring(message: Message, session: AsyncSession, settings: Setti
     await message.answer("\n".join(lines))
 
 
-async def refuse_expiring(message: Message) -> None:
-    await message.answer(_("This command is only for staff of the integration management."))
-
-
-def build_router() -> Router:
-    router = Router(name="documents")
+def build_staff_router() -> Router:
+    """/expiring, mounted in the staff area (a client's /expiring is refused with the other staff commands)."""
+    router = Router(name="documents_staff")
     router.message.register(list_expiring, Command("expiring"), IsStaff())
-    router.message.register(refuse_expiring, Command("expiring"))
+    return router
 
-    private = Router(name="documents_private")
-    private.message.filter(in_private_chat)
-    private.callback_query.filter(from_private_chat)
+
+def register(private: Router) -> None:
     private.callback_query.register(show_documents, MenuCb.filter(F.action == "documents"))
     private.callback_query.register(back_to_list, DocCb.filter(F.action == "list"))
     private.callback_query.register(ask_type, DocCb.filter(F.action == "add"))
@@ -411,5 +407,3 @@ def build_router() -> Router:
     private.callback_query.register(pick_date, CalCb.filter(F.action == "day"))
     private.callback_query.register(ignore_calendar_label, CalCb.filter(F.action == "noop"))
     private.message.register(read_typed_date, StateFilter(DocumentForm.expiry), is_plain_text)
-    router.include_router(private)
-    return router

@@ -51,7 +51,6 @@ async def apologise(event: ErrorEvent, bot: Bot, sessions: async_sessionmaker[As
         log.warning("apology not delivered: %s", type(exc).__name__)
 
 
-def build_router() -> Router:
-    router = Router(name="errors")
-    router.errors.register(apologise)
-    return router
+def register(dispatcher: Router) -> None:
+    """On the dispatcher itself: a router of its own would be one more for every update to pass through."""
+    dispatcher.errors.register(apologise)

@@ -46,7 +46,12 @@ async def explain(message: Message, staff: StaffDTO | None) -> None:
     await message.answer("\n".join(lines))
 
 
+def register(private: Router) -> None:
+    private.message.register(explain, Command("help"))
+
+
 def build_router() -> Router:
+    """/help in groups (the staff group's general topic); private chats get it in the private area's order."""
     router = Router(name="help")
     router.message.register(explain, Command("help"))
     return router

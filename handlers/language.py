@@ -16,7 +16,6 @@ from bot.i18n import SUPPORTED_LOCALES, native_name
 from bot.services import clients
 from bot.services.dto import ClientDTO
 from handlers import keyboards
-from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import LanguageCb, MenuCb
 from handlers.onboarding import Onboarding, continue_onboarding
 
@@ -63,11 +62,7 @@ async def choose_language(
             )
 
 
-def build_router() -> Router:
-    router = Router(name="language")
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.message.register(ask_language, Command("language"))
-    router.callback_query.register(ask_language_from_menu, MenuCb.filter(F.action == "language"))
-    router.callback_query.register(choose_language, LanguageCb.filter())
-    return router
+def register(private: Router) -> None:
+    private.message.register(ask_language, Command("language"))
+    private.callback_query.register(ask_language_from_menu, MenuCb.filter(F.action == "language"))
+    private.callback_query.register(choose_language, LanguageCb.filter())

@@ -12,7 +12,6 @@ from bot.config import Settings
 from bot.county import County
 from bot.services.dto import ClientDTO
 from handlers import keyboards
-from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import MenuCb
 from handlers.onboarding import continue_onboarding
 from handlers.texts import main_menu_text
@@ -65,13 +64,9 @@ async def guide_to_menu(
     )
 
 
-def build_router() -> Router:
-    router = Router(name="menu")
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.message.register(show_menu, Command("menu"))
-    router.callback_query.register(show_menu_again, MenuCb.filter(F.action == "home"))
-    router.callback_query.register(explain_not_open_yet, MenuCb.filter(F.action.in_(_NOT_YET_OPEN)))
-    router.callback_query.register(answer_stale_button)
-    router.message.register(guide_to_menu)
-    return router
+def register(private: Router) -> None:
+    private.message.register(show_menu, Command("menu"))
+    private.callback_query.register(show_menu_again, MenuCb.filter(F.action == "home"))
+    private.callback_query.register(explain_not_open_yet, MenuCb.filter(F.action.in_(_NOT_YET_OPEN)))
+    private.callback_query.register(answer_stale_button)
+    private.message.register(guide_to_menu)

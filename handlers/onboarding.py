@@ -18,7 +18,6 @@ from bot.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
 from handlers import keyboards
-from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import PrivacyCb, TownCb
 from handlers.texts import main_menu_text, privacy_notice
 
@@ -105,16 +104,12 @@ async def remind_to_use_buttons(
     await continue_onboarding(message, state, client, county, settings)
 
 
-def build_router() -> Router:
-    router = Router(name="onboarding")
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.message.register(greet, CommandStart())
-    router.callback_query.register(
+def register(private: Router) -> None:
+    private.message.register(greet, CommandStart())
+    private.callback_query.register(
         acknowledge_privacy, StateFilter(Onboarding.privacy), PrivacyCb.filter(F.action == "ack")
     )
-    router.callback_query.register(choose_municipality, StateFilter(Onboarding.municipality), TownCb.filter())
-    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.language))
-    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.privacy))
-    router.message.register(remind_to_use_buttons, StateFilter(Onboarding.municipality))
-    return router
+    private.callback_query.register(choose_municipality, StateFilter(Onboarding.municipality), TownCb.filter())
+    private.message.register(remind_to_use_buttons, StateFilter(Onboarding.language))
+    private.message.register(remind_to_use_buttons, StateFilter(Onboarding.privacy))
+    private.message.register(remind_to_use_buttons, StateFilter(Onboarding.municipality))

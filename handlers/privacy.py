@@ -16,7 +16,6 @@ from bot.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
 from handlers import keyboards
-from handlers.filters import from_private_chat, in_private_chat
 from handlers.keyboards import MenuCb, PrivacyCb
 from handlers.texts import privacy_notice
 
@@ -81,14 +80,10 @@ async def keep_data(callback: CallbackQuery) -> None:
         await callback.message.edit_text(_("Nothing was deleted."), reply_markup=keyboards.main_menu())
 
 
-def build_router() -> Router:
-    router = Router(name="privacy")
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.message.register(show_privacy, Command("privacy"))
-    router.callback_query.register(show_privacy_from_menu, MenuCb.filter(F.action == "privacy"))
-    router.callback_query.register(send_export, PrivacyCb.filter(F.action == "export"))
-    router.callback_query.register(confirm_erase, PrivacyCb.filter(F.action == "erase"))
-    router.callback_query.register(erase_everything, PrivacyCb.filter(F.action == "erase_yes"))
-    router.callback_query.register(keep_data, PrivacyCb.filter(F.action == "erase_no"))
-    return router
+def register(private: Router) -> None:
+    private.message.register(show_privacy, Command("privacy"))
+    private.callback_query.register(show_privacy_from_menu, MenuCb.filter(F.action == "privacy"))
+    private.callback_query.register(send_export, PrivacyCb.filter(F.action == "export"))
+    private.callback_query.register(confirm_erase, PrivacyCb.filter(F.action == "erase"))
+    private.callback_query.register(erase_everything, PrivacyCb.filter(F.action == "erase_yes"))
+    private.callback_query.register(keep_data, PrivacyCb.filter(F.action == "erase_no"))

@@ -38,7 +38,7 @@ from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, nati
 from bot.services import appointments, clients, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
-from handlers.filters import from_private_chat, in_private_chat
+from handlers.filters import in_private_chat
 from handlers.keyboards import MenuCb
 
 log = logging.getLogger("kimbot.relay")
@@ -914,15 +914,11 @@ async def _not_a_command(message: Message) -> bool:
     return not (message.text or "").startswith("/")
 
 
-def build_router() -> Router:
-    router = Router(name="relay")
+def register(private: Router) -> None:
     relay = ClientRelay()
-    router.message.filter(in_private_chat)
-    router.callback_query.filter(from_private_chat)
-    router.callback_query.register(relay.start_writing, MenuCb.filter(F.action == "write"))
-    router.callback_query.register(relay.answer_id_notice, IdNoticeCb.filter())
-    router.message.register(relay.relay_message, StateFilter(None), _is_onboarded_client, _not_a_command)
-    router.edited_message.register(relay.mirror_edit, in_private_chat)
-    router.startup.register(relay.deliver_leftovers)
-    router.shutdown.register(relay.stop)
-    return router
+    private.callback_query.register(relay.start_writing, MenuCb.filter(F.action == "write"))
+    private.callback_query.register(relay.answer_id_notice, IdNoticeCb.filter())
+    private.message.register(relay.relay_message, StateFilter(None), _is_onboarded_client, _not_a_command)
+    private.edited_message.register(relay.mirror_edit, in_private_chat)
+    private.startup.register(relay.deliver_leftovers)
+    private.shutdown.register(relay.stop)

@@ -18,7 +18,6 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import appointments
 from bot.services.dto import ClientDTO
-from handlers.filters import from_private_chat
 from handlers.keyboards import MenuCb
 
 
@@ -61,9 +60,6 @@ async def offer_change(callback: CallbackQuery, client: ClientDTO | None) -> Non
     )
 
 
-def build_router() -> Router:
-    router = Router(name="reminders")
-    router.callback_query.filter(from_private_chat)
-    router.callback_query.register(confirm_attendance, ReminderCb.filter(F.action == "come"))
-    router.callback_query.register(offer_change, ReminderCb.filter(F.action == "change"))
-    return router
+def register(private: Router) -> None:
+    private.callback_query.register(confirm_attendance, ReminderCb.filter(F.action == "come"))
+    private.callback_query.register(offer_change, ReminderCb.filter(F.action == "change"))

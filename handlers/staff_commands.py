@@ -60,7 +60,11 @@ async def refuse_non_staff(message: Message) -> None:
 
 
 def build_router() -> Router:
+    """Mounted in the staff area (`handlers.build_routers`); the filter here as well, should it ever move."""
     router = Router(name="staff")
     router.message.register(show_stats, IsStaff(), Command("stats"))
-    router.message.register(refuse_non_staff, IsStaff(negate=True), Command(*STAFF_COMMANDS))
     return router
+
+
+def register_not_staff(router: Router) -> None:
+    router.message.register(refuse_non_staff, Command(*STAFF_COMMANDS))

@@ -415,8 +415,8 @@ async def come_back(message: Message, session: AsyncSession, staff: StaffDTO) ->
 
 
 def build_router() -> Router:
+    """Mounted in the staff area; the staff filter here as well, should it ever move."""
     router = Router(name="staff_topics")
-    # Messages here are all staff's: one check per update keeps clients' updates from trying each handler.
     router.message.filter(is_staff)
     router.edited_message.filter(is_staff)
     topic = (in_staff_group, in_client_topic)
@@ -436,3 +436,8 @@ def build_router() -> Router:
     router.message.register(relay_to_client, *topic)
     router.edited_message.register(mirror_staff_edit, in_staff_group)
     return router
+
+
+def register_not_staff(router: Router) -> None:
+    router.callback_query.register(refuse_button, ClaimCb.filter())
+    router.callback_query.register(refuse_button, AssignCb.filter())

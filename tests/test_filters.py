@@ -7,7 +7,7 @@ from aiogram import Router
 from aiogram.dispatcher.event.handler import CallableObject
 from aiogram.types import Chat, Message
 
-from handlers import build_root_router, errors
+from handlers import build_routers
 from handlers.filters import in_private_chat, is_command, is_plain_text
 
 
@@ -27,7 +27,7 @@ def _callables(router: Router) -> list[tuple[str, CallableObject]]:
 
 def test_every_filter_and_handler_is_a_coroutine() -> None:
     root = Router(name="dispatcher")
-    root.include_routers(errors.build_router(), build_root_router())
+    root.include_routers(*build_routers())
     found = _callables(root)
     assert len(found) > 100  # the walk reached the feature routers
     synchronous = [where for where, obj in found if not obj.awaitable]
