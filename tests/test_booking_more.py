@@ -141,3 +141,28 @@ async def test_staff_blocks_time_and_no_slots_are_offered_then(kimbot: Running, 
             case_manager_id=None,
         )
         assert await availability.free_slots(session, query, day, 1) == []
+
+
+async def test_staff_books_for_a_client_and_nothing_else_acts_for_that_client(
+    kimbot: Running, emulator: BotAPIEmulator
+) -> None:
+    """/bookfor: the booking flow in the case manager's chat acts on the client (the booking handlers' flag); the
+    privacy menu in the middle of it still sees the case manager, never the client's data."""
+    await onboard(kimbot, emulator, 1301)
+    async with kimbot.app.sessions() as session:
+        client = await session.scalar(select(Client).where(Client.telegram_id == 1301))
+    assert client is not None
+    emulator.add_user(ANNA, "Anna", language_code="en")  # Anna's first language in the county file is German
+    services = await kimbot.say(ANNA, f"/bookfor {client.reference.lower()}")
+    assert "Beratung im Case-Management" in button_texts(services)
+    refused = await kimbot.say(ANNA, "/privacy")
+    assert refused["text"] == kimbot.app.i18n.gettext("This chat is for clients. Staff commands: /help", locale="de")
+    offices = await kimbot.tap(ANNA, services, "Beratung im Case-Management")
+    days = await kimbot.tap(ANNA, offices, OFFICE)
+    times = await kimbot.tap(ANNA, days, button_texts(days)[1])
+    summary = await kimbot.tap(ANNA, times, button_texts(times)[0])
+    confirm = next(text for text in button_texts(summary) if text.startswith("✅"))
+    await kimbot.tap(ANNA, summary, confirm)
+    async with kimbot.app.sessions() as session:
+        booked = (await session.scalars(select(Appointment))).all()
+    assert [(a.client_id, a.status) for a in booked] == [(client.id, "booked")]
