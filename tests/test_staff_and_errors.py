@@ -8,10 +8,12 @@ import pytest
 
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
-from tests.conftest import Running
+from handlers.relay import ClaimCb
+from tests.conftest import STAFF_GROUP, Running
 from tests.helpers import onboard
 
 ADMIN = 100000009  # staff in the example county file
+STRANGER = 999001  # in the staff group, not in the county file
 
 
 async def test_staff_command_refused_for_clients(kimbot: Running, emulator: BotAPIEmulator) -> None:
@@ -61,3 +63,35 @@ async def test_stale_or_forged_button_gets_a_polite_answer(kimbot: Running, emul
     await emulator.wait_for(lambda: emulator.callback_answers.get(callback_id) is not None)
     answer = emulator.callback_answers[callback_id]
     assert answer is not None and answer["show_alert"] and "/menu" in answer["text"]
+
+
+async def test_in_the_staff_group_help_answers_staff_and_strangers_are_refused(
+    kimbot: Running, emulator: BotAPIEmulator
+) -> None:
+    """Group chats reach no client feature: staff get /help with their commands; someone in the group who is not
+    staff (an intern not yet in the county file) is refused staff commands and the claim button."""
+    await onboard(kimbot, emulator, 707)
+    emulator.add_user(ADMIN, "Büro", language_code="de")
+    emulator.add_user(STRANGER, "Praktikant", language_code="en")
+    help_text = await kimbot.say(ADMIN, "/help", chat_id=STAFF_GROUP)
+    assert "/broadcast" in help_text["text"]
+
+    refusal = await kimbot.say(STRANGER, "/stats", chat_id=STAFF_GROUP)
+    assert refusal["text"] == "This command is only for staff of the integration management."
+
+    await emulator.send_message(707, "Hallo, ich brauche Hilfe")
+    async with kimbot.app.sessions() as session:
+        client = await clients.find_by_telegram_id(session, 707)
+    assert client is not None
+    claim = ClaimCb(client=client.id).pack()
+    card = await emulator.wait_for(
+        lambda: next((m for m in emulator.bot_messages(STAFF_GROUP) if claim in str(m.get("reply_markup"))), None)
+    )
+    callback_id = await emulator.press(STRANGER, card, data=claim)
+    await emulator.wait_for(lambda: emulator.callback_answers.get(callback_id) is not None)
+    answer = emulator.callback_answers[callback_id]
+    assert answer is not None and answer["show_alert"]
+    assert answer["text"] == "This button is only for staff of the integration management."
+    async with kimbot.app.sessions() as session:
+        unclaimed = await clients.find_by_telegram_id(session, 707)
+    assert unclaimed is not None and unclaimed.case_manager_id is None
