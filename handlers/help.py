@@ -53,7 +53,7 @@ def register(private: Router) -> None:
 def build_router() -> Router:
     """/help in groups (the staff group's general topic); private chats get it in the private area's order."""
     router = Router(name="help")
-    router.message.register(explain, Command("help"))
+    register(router)
     return router
 
 

@@ -38,7 +38,6 @@ from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, nati
 from bot.services import appointments, clients, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
-from handlers.filters import in_private_chat
 from handlers.keyboards import MenuCb
 
 log = logging.getLogger("kimbot.relay")
@@ -919,6 +918,6 @@ def register(private: Router) -> None:
     private.callback_query.register(relay.start_writing, MenuCb.filter(F.action == "write"))
     private.callback_query.register(relay.answer_id_notice, IdNoticeCb.filter())
     private.message.register(relay.relay_message, StateFilter(None), _is_onboarded_client, _not_a_command)
-    private.edited_message.register(relay.mirror_edit, in_private_chat)
+    private.edited_message.register(relay.mirror_edit)
     private.startup.register(relay.deliver_leftovers)
     private.shutdown.register(relay.stop)
