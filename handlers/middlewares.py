@@ -9,7 +9,7 @@ from typing import Any
 from aiogram import BaseMiddleware, Bot
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.base import BaseEventIsolation
-from aiogram.types import Chat, TelegramObject, User
+from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -91,12 +91,19 @@ class CallerMiddleware(BaseMiddleware):
             member = await staff.find_active(session, user.id) if user.id in self._staff_ids else None
             data["staff"] = member
             client = await clients.find_by_telegram_id(session, user.id)
-            if client is None and member is None and chat is not None and chat.type == "private":
+            # Blocking or unblocking the bot (`my_chat_member`) is not writing to us: nobody is registered for it,
+            # and it neither restarts the retention period nor marks a client reachable.
+            wrote = chat is not None and chat.type == "private" and not _membership_change(event)
+            if client is None and member is None and wrote:
                 client = await clients.register(session, user.id, map_language_code(user.language_code))
-            elif client is not None and chat is not None and chat.type == "private":
+            elif client is not None and wrote:
                 await clients.note_contact(session, client)
             data["client"] = client
         return await handler(event, data)
+
+
+def _membership_change(event: TelegramObject) -> bool:
+    return isinstance(event, Update) and event.my_chat_member is not None
 
 
 class ClientLocaleMiddleware(I18nMiddleware):

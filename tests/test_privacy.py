@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+from datetime import timedelta
 
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
-from bot.db.models import AuditEntry, Client, FsmRecord
+from bot.db.base import utcnow
+from bot.db.models import AuditEntry, Client, FsmRecord, InboundUpdate
 from bot.emulator import BotAPIEmulator
 from tests.conftest import Running
 from tests.helpers import button_texts, onboard
@@ -55,3 +58,37 @@ async def test_keeping_data_deletes_nothing(kimbot: Running, emulator: BotAPIEmu
     assert kept["text"] == "Nothing was deleted."
     async with kimbot.app.sessions() as session:
         assert await session.scalar(select(func.count()).select_from(Client)) == 1
+
+
+async def _handled(kimbot: Running) -> int:
+    async with kimbot.app.sessions() as session:
+        return int(await session.scalar(select(func.count()).where(InboundUpdate.status == "done")) or 0)
+
+
+async def test_blocking_the_bot_registers_nobody_and_is_no_contact(kimbot: Running, emulator: BotAPIEmulator) -> None:
+    """Blocking kimbot in the app (`my_chat_member`) is not writing to it: a stranger who blocks it leaves no data
+    behind, and a client's block neither restarts their retention period nor marks them reachable."""
+    await onboard(kimbot, emulator, 611, language="de", town="Mechernich")
+    long_ago = utcnow() - timedelta(days=30)
+    async with kimbot.app.sessions() as session, session.begin():
+        await session.execute(
+            update(Client).where(Client.telegram_id == 611).values(last_contact_at=long_ago, reachable=False)
+        )
+    emulator.add_user(612, "Stranger", language_code="de")
+    handled, calls = await _handled(kimbot), len(emulator.calls)
+
+    await emulator.set_blocked(611)
+    await emulator.set_blocked(612)
+    for _ in range(200):
+        if await _handled(kimbot) >= handled + 2:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise AssertionError("the two blocks were not handled")
+
+    async with kimbot.app.sessions() as session:
+        stored = {c.telegram_id: c for c in await session.scalars(select(Client))}
+    assert set(stored) == {611}, "a stranger who blocked the bot was registered"
+    assert stored[611].reachable is False
+    assert stored[611].last_contact_at is not None and stored[611].last_contact_at < utcnow() - timedelta(days=29)
+    assert not [c for c in emulator.calls[calls:] if c.method == "sendmessage"], "kimbot wrote to a blocked chat"

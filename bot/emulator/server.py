@@ -225,8 +225,30 @@ class BotAPIEmulator:
         return chat
 
     def block(self, user_id: int) -> None:
-        """The user blocks the bot: sends to their chat now fail with 403."""
+        """The user blocks the bot: sends to their chat now fail with 403 (no update: see `set_blocked`)."""
         self.blocked.add(user_id)
+
+    async def set_blocked(self, user_id: int, blocked: bool = True, token: str | None = None) -> None:
+        """The user blocks (or unblocks) the bot in the app, as Telegram reports it: sends to their chat fail with
+        403 (or work again) and the bot gets `my_chat_member` with the old and new status."""
+        old, new = ("member", "kicked") if blocked else ("kicked", "member")
+        if blocked:
+            self.blocked.add(user_id)
+        else:
+            self.blocked.discard(user_id)
+        me = self._bot_user(self._default_bot(token))
+        await self._push_update(
+            {
+                "my_chat_member": {
+                    "chat": self.chats[user_id],
+                    "from": self.users[user_id],
+                    "date": int(time.time()),
+                    "old_chat_member": {"user": me, "status": old, **({"until_date": 0} if old == "kicked" else {})},
+                    "new_chat_member": {"user": me, "status": new, **({"until_date": 0} if new == "kicked" else {})},
+                }
+            },
+            token,
+        )
 
     def delete_topic(self, chat_id: int, thread_id: int) -> None:
         self.topics.pop((chat_id, thread_id), None)
