@@ -24,13 +24,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import select
 
 from bot.app import build_delivery, build_i18n, prepare_database
-from bot.config import Settings
-from bot.county import load_county
+from bot.core.config import Settings
+from bot.core.county import load_county
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
+from bot.delivery import outbox
 from bot.emulator import BotAPIEmulator
-from bot.services import broadcasts, outbox
+from bot.services import broadcasts
 
 TOKEN = "123456789:BENCH-token-for-the-emulator-only"
 FIRST_CHAT = 60_000

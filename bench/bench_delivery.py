@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from sqlalchemy import update
 
 from bot.app import build_delivery, build_i18n, prepare_database
-from bot.config import Settings
-from bot.county import load_county
+from bot.core.config import Settings
+from bot.core.county import load_county
 from bot.db.base import utcnow
 from bot.db.models import Client
 from bot.db.models_outbox import OutboxMessage

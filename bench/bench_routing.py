@@ -26,7 +26,7 @@ from aiogram.dispatcher.event.handler import CallableObject  # noqa: E402
 from aiogram.filters import Command  # noqa: E402
 from aiogram.types import CallbackQuery, Chat, Message, TelegramObject, User  # noqa: E402
 
-from bot.config import Settings  # noqa: E402
+from bot.core.config import Settings  # noqa: E402
 from bot.services.dto import ClientDTO  # noqa: E402
 from handlers import build_routers  # noqa: E402
 from handlers.keyboards import MenuCb  # noqa: E402

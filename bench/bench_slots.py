@@ -25,11 +25,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from sqlalchemy import insert, text
 
-from bot.county import County
+from bot.core.county import County
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.services import availability
 
 STAFF = 50

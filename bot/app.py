@@ -20,24 +20,35 @@ from aiogram.utils.i18n import I18n
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.county import County, load_county
+from bot.core.config import Settings
+from bot.core.county import County, load_county
+from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
-from bot.fsm_storage import DatabaseStorage
-from bot.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
-from bot.scheduler import Jobs, register_jobs
+from bot.delivery.renderer import MessageRenderer
+from bot.delivery.templates import booking as booking_templates
+from bot.delivery.templates import broadcasts as broadcast_templates
+from bot.delivery.templates import collect
+from bot.delivery.templates import reminders as reminder_templates
+from bot.delivery.templates import staff as staff_templates
+from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.jobs.broadcast_progress import BroadcastProgress, register_progress_job
+from bot.jobs.scheduler import Jobs, register_jobs
 from bot.services import staff
-from bot.services.delivery_worker import DeliveryWorker, WorkerConfig
-from bot.telegram_session import BotSession
+from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.isolation import OrderedEventIsolation
+from bot.telegram.middlewares import (
+    CallerMiddleware,
+    ClientLocaleMiddleware,
+    OneAtATimeMiddleware,
+    UnitOfWorkMiddleware,
+)
+from bot.telegram.session import BotSession
 from handlers import build_routers, errors
-from handlers.broadcasts import BroadcastProgress, register_progress_job
-from handlers.middlewares import CallerMiddleware, ClientLocaleMiddleware, OneAtATimeMiddleware, UnitOfWorkMiddleware
-from handlers.notifications import NotificationRenderer
-from handlers.relay import OrderedEventIsolation
+from handlers.help import publish_commands
 
 if TYPE_CHECKING:
-    from bot.delivery import TelegramSender
+    from bot.delivery.sender import TelegramSender
 
 log = logging.getLogger("kimbot")
 
@@ -116,11 +127,17 @@ def build_delivery(
 ) -> tuple[TelegramSender, DeliveryWorker]:
     """The outbox drain: PTB sends, aiogram's catalogs render, the database holds the state. Imported here: a
     process that only answers updates (`run --no-scheduler`) does not load python-telegram-bot at all."""
-    from bot.delivery import TelegramSender, create_delivery_bot
+    from bot.delivery.sender import TelegramSender, create_delivery_bot
 
     sender = TelegramSender(create_delivery_bot(settings))
     config = WorkerConfig(lease_seconds=settings.outbox_lease_seconds, staff_chat_id=settings.staff_chat_id)
-    worker = DeliveryWorker(sessions, NotificationRenderer(i18n, county, settings.tz), sender, config)
+    templates = collect(
+        reminder_templates.TEMPLATES,
+        booking_templates.TEMPLATES,
+        broadcast_templates.TEMPLATES,
+        staff_templates.TEMPLATES,
+    )
+    worker = DeliveryWorker(sessions, MessageRenderer(i18n, county, settings.tz, templates), sender, config)
     return sender, worker
 
 
@@ -140,6 +157,10 @@ class App:
     # Outbound messages (reminders, alerts): python-telegram-bot behind the outbox drain job.
     sender: TelegramSender | None = None
     worker: DeliveryWorker | None = None
+
+    async def publish_commands(self) -> None:
+        """The command menu Telegram shows, per language (the handlers' commands)."""
+        await publish_commands(self.bot, self.i18n)
 
     async def close(self) -> None:
         if self.closed:

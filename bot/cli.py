@@ -8,9 +8,9 @@ import sys
 
 from pydantic import ValidationError
 
-from bot.config import Settings, load_settings
-from bot.county import CountyFileError, load_county
-from bot.logs import configure_logging
+from bot.core.config import Settings, load_settings
+from bot.core.county import CountyFileError, load_county
+from bot.ops.logs import configure_logging
 
 NO_TOKEN = """kimbot needs a Telegram bot token to run.
 

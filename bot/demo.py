@@ -18,8 +18,8 @@ from pathlib import Path
 from pydantic import SecretStr
 
 from bot.app import build_app
-from bot.config import Settings
-from bot.county import County, load_county
+from bot.core.config import Settings
+from bot.core.county import County, load_county
 from bot.emulator import BotAPIEmulator
 from bot.emulator.web import DemoPage, StaffMember
 from bot.runtime import run

@@ -18,11 +18,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot import metrics
 from bot.app import ALLOWED_UPDATES, App
 from bot.db.models_outbox import OutboxMessage
-from bot.inbound import UpdateJournal, UpdateProcessor, poll
-from handlers.help import publish_commands
+from bot.ops import metrics
+from bot.telegram.inbound import UpdateJournal, UpdateProcessor, poll
 
 log = logging.getLogger("kimbot")
 WEBHOOK_PATH = "/telegram/webhook"
@@ -150,7 +149,7 @@ async def run(
     _stop_on_signals(stop)
     settings = app.settings
     processor = UpdateProcessor(app.dispatcher, app.bot, UpdateJournal(app.sessions))
-    await publish_commands(app.bot, app.i18n)
+    await app.publish_commands()
     secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
     if webhook:
         if not settings.webhook_url or not secret:

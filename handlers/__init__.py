@@ -15,25 +15,17 @@ and then /help in groups. Every call builds fresh routers, so every dispatcher (
 
 from aiogram import Router
 
-from handlers import appointment_notices as _appointment_notices  # noqa: F401  (registers outbox templates)
-from handlers import (
-    appointments,
-    broadcasts,
-    documents,
-    language,
-    menu,
-    onboarding,
-    privacy,
-    relay,
-    reminders,
-    staff_agenda,
-    staff_commands,
-    staff_topics,
-)
-from handlers import broadcast_notices as _broadcast_notices  # noqa: F401  (registers the broadcast template)
 from handlers import help as help_
+from handlers import language, menu, onboarding, privacy, reminders
+from handlers.booking import flow as booking
+from handlers.broadcasts import compose as broadcasts
+from handlers.documents import flow as documents
 from handlers.filters import from_private_chat, in_private_chat
-from handlers.staff_commands import IsStaff
+from handlers.handoff import client_side as handoff_client
+from handlers.handoff import staff_side as handoff_staff
+from handlers.staff import agenda as staff_agenda
+from handlers.staff import commands as staff_commands
+from handlers.staff.commands import IsStaff
 
 
 def build_staff_area() -> Router:
@@ -43,7 +35,7 @@ def build_staff_area() -> Router:
     area.include_routers(
         staff_commands.build_router(),
         broadcasts.build_router(),
-        staff_topics.build_router(),
+        handoff_staff.build_router(),
         staff_agenda.build_router(),
         documents.build_staff_router(),
     )
@@ -56,7 +48,7 @@ def build_not_staff_area() -> Router:
         observer.filter(IsStaff(negate=True))
     staff_commands.register_not_staff(area)
     broadcasts.register_not_staff(area)
-    staff_topics.register_not_staff(area)
+    handoff_staff.register_not_staff(area)
     return area
 
 
@@ -65,7 +57,7 @@ def build_private_area() -> Router:
     area.message.filter(in_private_chat)
     area.edited_message.filter(in_private_chat)
     area.callback_query.filter(from_private_chat)
-    for feature in (onboarding, language, privacy, help_, appointments, documents, reminders, relay, menu):
+    for feature in (onboarding, language, privacy, help_, booking, documents, reminders, handoff_client, menu):
         feature.register(area)
     return area
 

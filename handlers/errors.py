@@ -12,7 +12,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.i18n import DEFAULT_LOCALE, map_language_code
+from bot.core.i18n import DEFAULT_LOCALE, map_language_code
 from bot.services import clients
 
 log = logging.getLogger("kimbot.errors")

@@ -8,7 +8,7 @@ from aiogram.types import BotCommand, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.i18n import N_, SUPPORTED_LOCALES
+from bot.core.i18n import N_, SUPPORTED_LOCALES
 from bot.services.dto import StaffDTO
 
 CLIENT_COMMANDS = {

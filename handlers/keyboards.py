@@ -5,29 +5,13 @@ Callback data is never trusted: handlers re-load whatever an id points to, with 
 
 from __future__ import annotations
 
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.county import County
-from bot.i18n import SUPPORTED_LOCALES, native_name
-
-
-class LanguageCb(CallbackData, prefix="lg"):
-    code: str
-
-
-class MenuCb(CallbackData, prefix="m"):
-    action: str
-
-
-class TownCb(CallbackData, prefix="t"):
-    key: str
-
-
-class PrivacyCb(CallbackData, prefix="p"):
-    action: str
+from bot.core.county import County
+from bot.core.i18n import SUPPORTED_LOCALES, native_name
+from bot.telegram.callbacks import LanguageCb, MenuCb, PrivacyCb, TownCb
 
 
 def languages() -> InlineKeyboardMarkup:

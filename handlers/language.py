@@ -10,13 +10,13 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
-from bot.i18n import SUPPORTED_LOCALES, native_name
+from bot.core.config import Settings
+from bot.core.county import County
+from bot.core.i18n import SUPPORTED_LOCALES, native_name
 from bot.services import clients
 from bot.services.dto import ClientDTO
+from bot.telegram.callbacks import LanguageCb, MenuCb
 from handlers import keyboards
-from handlers.keyboards import LanguageCb, MenuCb
 from handlers.onboarding import Onboarding, continue_onboarding
 
 

@@ -8,11 +8,11 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
 from bot.services.dto import ClientDTO
+from bot.telegram.callbacks import MenuCb
 from handlers import keyboards
-from handlers.keyboards import MenuCb
 from handlers.onboarding import continue_onboarding
 from handlers.texts import main_menu_text
 

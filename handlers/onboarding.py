@@ -13,12 +13,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
+from bot.telegram.callbacks import PrivacyCb, TownCb
 from handlers import keyboards
-from handlers.keyboards import PrivacyCb, TownCb
 from handlers.texts import main_menu_text, privacy_notice
 
 

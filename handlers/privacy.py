@@ -11,12 +11,12 @@ from aiogram.types import BufferedInputFile, CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
 from bot.services import clients
 from bot.services.dto import ClientDTO
+from bot.telegram.callbacks import MenuCb, PrivacyCb
 from handlers import keyboards
-from handlers.keyboards import MenuCb, PrivacyCb
 from handlers.texts import privacy_notice
 
 

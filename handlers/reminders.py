@@ -10,20 +10,14 @@ import contextlib
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.services import appointments
+from bot.services import booking
 from bot.services.dto import ClientDTO
-from handlers.keyboards import MenuCb
-
-
-class ReminderCb(CallbackData, prefix="rm"):
-    action: str  # come | change
-    appointment_id: int
+from bot.telegram.callbacks import MenuCb, ReminderCb
 
 
 async def confirm_attendance(
@@ -33,7 +27,7 @@ async def confirm_attendance(
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     try:
-        await appointments.confirm_attendance(session, client_id=client.id, appointment_id=callback_data.appointment_id)
+        await booking.confirm_attendance(session, client_id=client.id, appointment_id=callback_data.appointment_id)
     except LookupError:
         await callback.answer(_("This appointment is no longer active. Please use /menu."), show_alert=True)
         return

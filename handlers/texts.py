@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram.utils.i18n import gettext as _
 
-from bot.county import County
+from bot.core.county import County
 
 
 def privacy_notice(county: County, retention_months: int) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import App, build_app
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.runtime import run
 

@@ -8,13 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.county import County
+from bot.core.county import County
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
 from bot.db.models import Client, Staff
-from bot.services import appointments, availability
-from bot.services.appointments import SlotTaken
+from bot.services import availability, booking
 from bot.services.availability import Provider, SlotQuery, candidate_slots, to_utc
+from bot.services.booking import SlotTaken
 
 BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = "00:00-05:00"
@@ -156,7 +156,7 @@ async def test_overlapping_appointments_of_different_lengths_conflict(session: A
     long_service, short_service = county.service("long"), county.service("s")
     assert long_service and short_service
     long_slot = (await availability.free_slots(session, long_query, day, 1))[0]  # 09:00–10:30
-    await appointments.book(session, client_id=1, slot=long_slot, service=long_service)
+    await booking.book(session, client_id=1, slot=long_slot, service=long_service)
     await session.commit()
 
     free_short = _walls(await availability.free_slots(session, short_query, day, 1))
@@ -167,9 +167,9 @@ async def test_overlapping_appointments_of_different_lengths_conflict(session: A
         if s.starts_at.astimezone(BERLIN).hour == 10 and s.starts_at.minute == 0
     )
     with pytest.raises(SlotTaken):
-        await appointments.book(session, client_id=2, slot=overlapping, service=short_service)
+        await booking.book(session, client_id=2, slot=overlapping, service=short_service)
     await session.rollback()
     adjacent = (await availability.free_slots(session, short_query, day, 1))[0]
-    booked = await appointments.book(session, client_id=2, slot=adjacent, service=short_service)
+    booked = await booking.book(session, client_id=2, slot=adjacent, service=short_service)
     await session.commit()
     assert booked.starts_at.astimezone(BERLIN).strftime("%H:%M") == "10:30"

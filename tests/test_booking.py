@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from icalendar import Calendar
 from sqlalchemy import select
 
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from tests.conftest import Running

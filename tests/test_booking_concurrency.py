@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
 from tests.conftest import Running

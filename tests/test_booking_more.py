@@ -8,10 +8,10 @@ from sqlalchemy import select
 
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
-from handlers.appointments import ApptCb
+from bot.telegram.callbacks import ApptCb
 from tests.conftest import Running
 from tests.helpers import button_texts, onboard
 from tests.test_booking import book_first_free

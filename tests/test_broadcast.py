@@ -11,16 +11,17 @@ from typing import Any
 from sqlalchemy import func, select
 
 from bot.app import build_app
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.i18n import native_name
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_broadcasts import Broadcast
 from bot.db.models_outbox import OutboxMessage
+from bot.delivery import outbox
 from bot.emulator import BotAPIEmulator
-from bot.i18n import native_name
-from bot.services import outbox
-from handlers.broadcasts import PROGRESS_JOB_ID, BcRunCb
+from bot.telegram.callbacks import BcRunCb
+from handlers.broadcasts.compose import PROGRESS_JOB_ID
 from tests.conftest import Running
 from tests.helpers import button_texts, onboard
 

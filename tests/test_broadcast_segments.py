@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_broadcasts import Broadcast
 from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage

@@ -11,8 +11,8 @@ import pytest
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
+from bot.core.i18n import SUPPORTED_LOCALES
 from bot.emulator.markup import html_to_text
-from bot.i18n import SUPPORTED_LOCALES
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"

@@ -9,8 +9,8 @@ from pydantic import ValidationError
 
 from bot import cli
 from bot.cli import main
-from bot.config import Settings
-from bot.county import CountyFileError, load_county
+from bot.core.config import Settings
+from bot.core.county import CountyFileError, load_county
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -124,7 +124,7 @@ def test_json_logs_carry_no_token(capsys: pytest.CaptureFixture[str]) -> None:
     import json
     import logging
 
-    from bot.logs import configure_logging
+    from bot.ops.logs import configure_logging
 
     configure_logging("INFO", "json")
     logging.getLogger("kimbot.test").info("client %s booked", 42)

@@ -10,12 +10,12 @@ import signal
 import pytest
 from sqlalchemy import func, select
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import InboundUpdate
 from bot.emulator import BotAPIEmulator
-from bot.inbound import UPDATE_CONCURRENCY
 from bot.services import clients
+from bot.telegram.inbound import UPDATE_CONCURRENCY
 from tests.test_restart import _start_kimbot
 from tests.test_two_instances import _free_port, _healthy, _start
 

@@ -8,22 +8,22 @@ import time
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.db.base import utcnow
 from bot.db.models import Client
 from bot.db.models_outbox import OutboxMessage
+from bot.delivery import outbox
+from bot.delivery.renderer import MessageRenderer
+from bot.delivery.worker import Rendered, split_html
 from bot.emulator import BotAPIEmulator
 from bot.emulator.markup import html_to_text
-from bot.services import outbox
-from bot.services.delivery_worker import Rendered, split_html
-from handlers.notifications import template
 from tests.conftest import STAFF_GROUP, Running
 
 TEST_TEMPLATE = "test_text"
 
 
-@template(TEST_TEMPLATE)
 async def _render_test_text(ctx: Any, session: Any, message: outbox.ClaimedMessage) -> Rendered:
     """A plain template for fault tests: the text comes from the row's parameters."""
     return Rendered(message.params["text"])
@@ -197,9 +197,18 @@ async def test_claims_do_not_overlap(kimbot: Running, emulator: BotAPIEmulator) 
         assert await session.scalar(select(func.count()).where(OutboxMessage.status == "sending")) == 40
 
 
-@template("test_broken")
 async def _render_broken(ctx: Any, session: Any, message: outbox.ClaimedMessage) -> Rendered:
     raise KeyError("a parameter the template needs")
+
+
+@pytest.fixture(autouse=True)
+def _test_templates(request: pytest.FixtureRequest) -> None:
+    """The fault tests' own templates, registered like the capabilities' are in the composition root."""
+    if "kimbot" not in request.fixturenames:
+        return
+    kimbot: Running = request.getfixturevalue("kimbot")
+    assert kimbot.app.worker is not None and isinstance(kimbot.app.worker.renderer, MessageRenderer)
+    kimbot.app.worker.renderer.templates.update({TEST_TEMPLATE: _render_test_text, "test_broken": _render_broken})
 
 
 async def test_broken_template_fails_its_row_and_the_drain_goes_on(kimbot: Running, emulator: BotAPIEmulator) -> None:

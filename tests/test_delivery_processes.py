@@ -14,8 +14,8 @@ from pathlib import Path
 
 from sqlalchemy import func, select, update
 
-from bot.config import Settings
-from bot.county import load_county
+from bot.core.config import Settings
+from bot.core.county import load_county
 from bot.db.base import utcnow
 from bot.db.models import Client
 from bot.db.models_outbox import OutboxMessage
@@ -79,7 +79,7 @@ def _delivered(emulator: BotAPIEmulator) -> Counter[int]:
 
 async def _statuses(settings: Settings) -> dict[str, int]:
     from bot.db.engine import create_engine, create_session_factory
-    from bot.services import outbox
+    from bot.delivery import outbox
 
     engine = create_engine(settings.database_url)
     try:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.config import Settings
+from bot.core.config import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {field.alias for field in Settings.model_fields.values() if field.alias}

@@ -17,8 +17,8 @@ from aiogram.exceptions import (
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.app import build_bot
-from bot.config import Settings
-from bot.delivery import create_delivery_bot
+from bot.core.config import Settings
+from bot.delivery.sender import create_delivery_bot
 from bot.emulator import BotAPIEmulator
 
 

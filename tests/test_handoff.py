@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from bot.core.i18n import fmt_datetime
 from bot.db.models import Client
 from bot.db.models_handoff import Conversation, RelayMessage
 from bot.emulator import BotAPIEmulator
-from bot.i18n import fmt_datetime
 from bot.services import clients, documents, office_hours
-from handlers import relay
-from handlers.relay import ClaimCb, IdNoticeCb
+from bot.telegram.callbacks import ClaimCb, IdNoticeCb
+from handlers.handoff import client_side as relay
 from tests.conftest import STAFF_GROUP, Running
 from tests.helpers import onboard
 

@@ -19,14 +19,14 @@ from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 from sqlalchemy import select
 
 from bot.app import build_app, build_fsm_storage
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.models import Client
 from bot.db.models_handoff import Conversation
 from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
-from handlers import middlewares
-from handlers.relay import OrderedEventIsolation
+from bot.telegram import middlewares
+from bot.telegram.isolation import OrderedEventIsolation
 from tests.conftest import STAFF_GROUP, Running
 from tests.helpers import onboard
 

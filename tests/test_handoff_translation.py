@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
 from tests.conftest import STAFF_GROUP, Running

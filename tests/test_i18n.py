@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import i18n
-from bot.i18n import LRI, PDI, ensure_compiled, fmt_datetime, fmt_number, is_rtl, map_language_code, native_name
+from bot.core import i18n
+from bot.core.i18n import LRI, PDI, ensure_compiled, fmt_datetime, fmt_number, is_rtl, map_language_code, native_name
 
 BERLIN = ZoneInfo("Europe/Berlin")
 

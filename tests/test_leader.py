@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from bot.db.engine import create_engine, create_session_factory
-from bot.leader import lock_key, run_exclusively
+from bot.jobs.leader import lock_key, run_exclusively
 
 
 async def test_only_one_of_two_concurrent_runs_does_the_work(database_url: str) -> None:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
+from bot.core.i18n import LRI
 from bot.db.models import Client
 from bot.emulator import BotAPIEmulator
-from bot.i18n import LRI
 from tests.conftest import Running
 
 

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
-from bot.services import appointments
+from bot.services import booking
 from bot.services.availability import Slot
-from handlers.reminders import ReminderCb
+from bot.telegram.callbacks import ReminderCb
 from tests.conftest import Running
 from tests.helpers import button_texts, onboard
 
@@ -36,7 +36,7 @@ async def _book(kimbot: Running, telegram_id: int) -> int:
         slot = Slot(
             staff_id=staff_id, office_key="ki", starts_at=starts, ends_at=ends, busy_from=starts, busy_until=ends
         )
-        booked = await appointments.book(session, client_id=client_id, slot=slot, service=service)
+        booked = await booking.book(session, client_id=client_id, slot=slot, service=service)
         return booked.id
 
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 
 from bot.db.base import utcnow
 from bot.db.models_outbox import OutboxMessage
+from bot.delivery import outbox
 from bot.emulator import BotAPIEmulator
-from bot.scheduler import (
+from bot.jobs.scheduler import (
     DOCUMENT_SCAN_JOB_ID,
     DRAIN_JOB_ID,
     MORNING_AGENDA_JOB_ID,
@@ -19,7 +20,7 @@ from bot.scheduler import (
     Jobs,
     register_jobs,
 )
-from bot.services import appointments, outbox
+from bot.services import booking
 from tests.conftest import Running
 from tests.helpers import onboard
 from tests.test_reminders import APPOINTMENT, BERLIN, _book
@@ -49,7 +50,7 @@ async def test_morning_agenda_shows_confirmation_state(kimbot: Running, emulator
     await _book_later(kimbot, 722)
     async with kimbot.app.sessions() as session, session.begin():
         client_id = await appointments_client(session, first)
-        await appointments.confirm_attendance(session, client_id=client_id, appointment_id=first)
+        await booking.confirm_attendance(session, client_id=client_id, appointment_id=first)
 
     assert kimbot.app.worker is not None
     jobs = Jobs(kimbot.app.settings, kimbot.app.sessions, kimbot.app.worker)
@@ -86,7 +87,7 @@ async def test_morning_agenda_shows_confirmation_state(kimbot: Running, emulator
 
 
 async def appointments_client(session, appointment_id: int) -> int:  # type: ignore[no-untyped-def]
-    from bot.db.models_appointments import Appointment
+    from bot.db.models_booking import Appointment
 
     client_id = await session.scalar(select(Appointment.client_id).where(Appointment.id == appointment_id))
     assert client_id is not None
@@ -108,7 +109,7 @@ async def _book_later(kimbot: Running, telegram_id: int) -> int:
         slot = Slot(
             staff_id=staff_id, office_key="ki", starts_at=starts, ends_at=ends, busy_from=starts, busy_until=ends
         )
-        return (await appointments.book(session, client_id=client_id, slot=slot, service=service)).id
+        return (await booking.book(session, client_id=client_id, slot=slot, service=service)).id
 
 
 async def test_retention_purge_deletes_only_closed_old_rows(kimbot: Running) -> None:

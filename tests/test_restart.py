@@ -8,7 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from tests.helpers import button_texts
 

@@ -9,9 +9,9 @@ from sqlalchemy import select, update
 
 from bot.db.base import utcnow
 from bot.db.models import AuditEntry, Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.emulator import BotAPIEmulator
-from bot.scheduler import Jobs
+from bot.jobs.scheduler import Jobs
 from tests.conftest import Running
 from tests.helpers import onboard
 

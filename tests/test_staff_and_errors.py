@@ -8,7 +8,7 @@ import pytest
 
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
-from handlers.relay import ClaimCb
+from bot.telegram.callbacks import ClaimCb
 from tests.conftest import STAFF_GROUP, Running
 from tests.helpers import onboard
 

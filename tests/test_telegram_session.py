@@ -10,8 +10,8 @@ from aiogram.methods import GetUpdates, Response
 from aiogram.types import Message
 
 from bot.emulator import BotAPIEmulator
-from bot.inbound import _as_sent
-from bot.telegram_session import BotSession
+from bot.telegram.inbound import _as_sent
+from bot.telegram.session import BotSession
 from tests.conftest import TOKEN
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from aiohttp import ClientSession, web
 
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.runtime import SECRET_HEADER, WEBHOOK_PATH
 from tests.helpers import button_texts

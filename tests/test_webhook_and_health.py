@@ -11,7 +11,7 @@ import pytest
 from aiohttp import ClientSession
 
 from bot.app import App, build_app
-from bot.config import Settings
+from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.runtime import WEBHOOK_PATH, run
 from tests.conftest import STAFF_GROUP, TOKEN

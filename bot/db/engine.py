@@ -41,7 +41,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         return engine
     # A session is held for the whole of an update (the unit of work), Telegram calls included: the pool keeps a
-    # connection for each update handled at once (bot.inbound.UPDATE_CONCURRENCY) plus a few for background work.
+    # connection for each update handled at once (inbound.UPDATE_CONCURRENCY) plus a few for background work.
     # Overflow connections are closed when returned: under load they were opened and closed again for every update
     # (TCP, TLS probe, prepared statements: 10 % of the CPU per update on PostgreSQL).
     kwargs.setdefault("pool_size", 20)

@@ -76,8 +76,8 @@ class FsmRecord(Base):
 
 
 class InboundUpdate(Base):
-    """Telegram updates as received, until handled (bot/inbound.py). The payload – which may hold message text –
-    is dropped once the update is done; the id stays a little longer to recognise a resent update."""
+    """Telegram updates as received, until handled (bot/telegram/inbound.py). The payload – which may hold message
+    text – is dropped once the update is done; the id stays a little longer to recognise a resent update."""
 
     __tablename__ = "inbound_updates"
 
@@ -90,7 +90,7 @@ class InboundUpdate(Base):
 
 # Feature tables live in modules of their own; importing them here registers them on Base.metadata.
 from bot.db import (  # noqa: E402
-    models_appointments,  # noqa: F401
+    models_booking,  # noqa: F401
     models_broadcasts,  # noqa: F401
     models_documents,  # noqa: F401
     models_handoff,  # noqa: F401

@@ -18,9 +18,9 @@ import holidays
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.county import WEEKDAYS, County, Service, StaffMember, TimeRange
+from bot.core.county import WEEKDAYS, County, Service, StaffMember, TimeRange
 from bot.db.models import Staff
-from bot.db.models_appointments import OCCUPYING, Absence, Appointment
+from bot.db.models_booking import OCCUPYING, Absence, Appointment
 
 Interval = tuple[datetime, datetime]
 MAX_APPOINTMENT_SPAN = timedelta(days=1)

@@ -21,14 +21,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import DEFAULT_LOCALE
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import Appointment
+from bot.db.models_booking import Appointment
 from bot.db.models_broadcasts import FALLBACK_POLICIES, Broadcast
 from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage
-from bot.i18n import DEFAULT_LOCALE
-from bot.services import audit, outbox
+from bot.delivery import outbox
+from bot.services import audit
 
 BROADCAST_TEMPLATE = "broadcast"
 SOURCE_LANGUAGE = "de"

@@ -11,7 +11,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models import AuditEntry, Client, FsmRecord
-from bot.services import audit, documents, outbox
+from bot.delivery import outbox
+from bot.services import audit, documents
 from bot.services.dto import ClientDTO
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
@@ -110,7 +111,7 @@ async def note_contact(session: AsyncSession, client: ClientDTO) -> None:
 async def purge_inactive(session: AsyncSession, cutoff: datetime) -> int:
     """Delete clients who have not written since `cutoff` and have no appointment still to come (the retention
     promise of the privacy notice). Their other rows go with them (ON DELETE CASCADE); the audit keeps a count."""
-    from bot.db.models_appointments import Appointment
+    from bot.db.models_booking import Appointment
 
     upcoming = select(Appointment.client_id).where(Appointment.ends_at > utcnow(), Appointment.status == "booked")
     stale = (

@@ -19,7 +19,8 @@ from bot.db.base import utcnow
 from bot.db.models import Client
 from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage
-from bot.services import audit, outbox
+from bot.delivery import outbox
+from bot.services import audit
 from bot.services.dto import StaffDTO
 
 DOCUMENT_TYPES = ("residence_permit", "duldung", "gestattung", "fiktion", "passport", "work_permit", "other")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import holidays
 
-from bot.county import WEEKDAYS, County, Office
+from bot.core.county import WEEKDAYS, County, Office
 
 
 def now() -> datetime:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.county import County
+from bot.core.county import County
 from bot.db.models import Staff
 from bot.services import audit
 from bot.services.dto import StaffDTO

@@ -14,8 +14,8 @@ from telegram.error import BadRequest, ChatMigrated, Forbidden, InvalidToken, Ne
 from telegram.ext import AIORateLimiter, ExtBot
 from telegram.request import HTTPXRequest
 
-from bot.config import Settings
-from bot.services.delivery_worker import (
+from bot.core.config import Settings
+from bot.delivery.worker import (
     Button,
     ChatNotFound,
     PermanentError,

@@ -49,7 +49,7 @@ class Settings(BaseSettings):
     delivery_rate: float = Field(default=29.7, gt=0, le=1000, alias="DELIVERY_RATE")
     # How long a worker holds a claimed outbox row before another worker may send it (after a crash).
     outbox_lease_seconds: float = Field(default=60, ge=1, le=3600, alias="OUTBOX_LEASE_SECONDS")
-    # Handoff (handlers/relay.py): machine translation via LibreTranslate (off when empty), flood protection,
+    # Handoff (handlers/handoff/): machine translation via LibreTranslate (off when empty), flood protection,
     # whether message texts are kept in the database, whether topics show the client's first name.
     translate_url: str | None = Field(default=None, alias="TRANSLATE_URL")
     flood_limit: int = Field(default=20, ge=1, le=1000, alias="HANDOFF_FLOOD_LIMIT")

@@ -31,10 +31,10 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import metrics
 from bot.db.base import utcnow
 from bot.db.models import InboundUpdate
-from bot.telegram_session import BotSession
+from bot.ops import metrics
+from bot.telegram.session import BotSession
 
 log = logging.getLogger("kimbot.inbound")
 
@@ -63,7 +63,7 @@ class JournalEntry:
 
 
 async def mark_done(session: AsyncSession, entry: JournalEntry) -> None:
-    """Mark the update done in the caller's transaction (see `handlers.middlewares.UnitOfWorkMiddleware`).
+    """Mark the update done in the caller's transaction (see `bot.telegram.middlewares.UnitOfWorkMiddleware`).
     A Core statement on the table: the ORM's bulk update machinery cost twice as much for this one row."""
     await session.execute(_MARK_DONE, {"id": entry.update_id, "done_at": utcnow()})
 

@@ -2,7 +2,7 @@
 client's forum topic in the staff group; edits are mirrored. Also home of `TopicRelay`, the small Telegram adapter
 both directions share (topic on first need, recreated when deleted, reopened when closed; header card; Intake card).
 
-Messages are copied (copyMessage), never forwarded, so no sender profile leaks. Diagram: docs/flows/relay.mmd.
+Messages are copied (copyMessage), never forwarded, so no sender profile leaks. Diagram: docs/flows/handoff.mmd.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import collections
 import contextlib
 import logging
 import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 from html import escape
@@ -21,9 +21,6 @@ from typing import Any, TypeVar
 from aiogram import Bot, F, Router
 from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
 from aiogram.filters import StateFilter
-from aiogram.filters.callback_data import CallbackData
-from aiogram.fsm.storage.base import BaseEventIsolation, StorageKey
-from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, MessageId, ReplyParameters
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -31,14 +28,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
+from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
 from bot.db.base import utcnow
-from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
-from bot.services import appointments, clients, documents, handoff, office_hours
+from bot.services import booking, clients, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
-from handlers.keyboards import MenuCb
+from bot.telegram.callbacks import AssignCb, ClaimCb, IdNoticeCb, MenuCb
 
 log = logging.getLogger("kimbot.relay")
 
@@ -65,21 +62,6 @@ KINDS = (
     "contact",
 )
 _TOPIC_MISSING = ("thread not found", "topic_deleted", "topic_id_invalid", "topic not found")
-
-
-class ClaimCb(CallbackData, prefix="hc"):
-    client: int
-
-
-class AssignCb(CallbackData, prefix="ha"):
-    client: int
-    staff: int
-
-
-class IdNoticeCb(CallbackData, prefix="hi"):
-    action: str  # send | drop
-    message: int
-    kind: str
 
 
 def kind_of(message: Message) -> str | None:
@@ -178,28 +160,6 @@ def topic_pending(chat_id: int, thread: int) -> asyncio.Event | bool:
     return state.uncommitted_topics.get((chat_id, thread)) or state.topics_requested[chat_id] > 0
 
 
-class OrderedEventIsolation(BaseEventIsolation):
-    """Keeps one chat's updates in the order Telegram sent them, also with Redis.
-
-    aiogram's Redis lock lets waiting updates of a chat in by chance (it polls), so a client's messages could reach
-    their topic out of order. An in-process FIFO lock per key (asyncio.Lock wakes waiters in order) in front of the
-    shared lock restores the order within a process; the shared lock still keeps processes apart.
-    """
-
-    def __init__(self, shared: BaseEventIsolation):
-        self.shared = shared
-        self.local = SimpleEventIsolation()
-
-    @contextlib.asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncIterator[None]:
-        async with self.local.lock(key), self.shared.lock(key):
-            yield
-
-    async def close(self) -> None:
-        await self.shared.close()
-        await self.local.close()
-
-
 class NoStaffChat(Exception):
     """STAFF_CHAT_ID is not configured."""
 
@@ -289,7 +249,7 @@ class TopicRelay:
     async def case_lines(self, client: ClientDTO) -> list[str]:
         """Next appointment and documents expiring within 90 days, for the header card (office language)."""
         tz = self.settings.tz
-        coming = await appointments.upcoming(self.session, client.id)
+        coming = await booking.upcoming(self.session, client.id)
         lines = []
         if coming:
             service = next((s for s in self.county.services if s.key == coming[0].service_key), None)

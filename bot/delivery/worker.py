@@ -1,5 +1,5 @@
 """The delivery worker: drains the outbox. Telegram-free – it renders through a `Renderer` and sends through a
-`Sender`, both injected by the composition root (handlers/notifications.py and bot/delivery.py).
+`Sender`, both injected by the composition root (bot/delivery/renderer.py and bot/delivery/sender.py).
 
 Each row is claimed under a lease in a short transaction of its own, rendered at send time in the recipient's
 current language, sent, and its outcome recorded in another short transaction (fenced by the lease). A worker
@@ -20,8 +20,8 @@ from typing import Protocol
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.base import utcnow
-from bot.services import outbox
-from bot.services.outbox import ClaimedMessage
+from bot.delivery import outbox
+from bot.delivery.outbox import ClaimedMessage
 
 log = logging.getLogger("kimbot.delivery")
 

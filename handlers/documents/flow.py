@@ -15,7 +15,6 @@ from typing import Any
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -25,33 +24,20 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton, get_day_names
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
+from bot.core.config import Settings
+from bot.core.i18n import babel_locale, fmt_date, fmt_datetime
+from bot.core.labels import doc_type_label
 from bot.db.base import utcnow
-from bot.i18n import babel_locale, fmt_date, fmt_datetime
 from bot.services import documents
 from bot.services.documents import DOCUMENT_TYPES, DocumentDTO, InvalidDocument
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.telegram.callbacks import CalCb, DocCb, MenuCb
 from handlers.filters import is_plain_text
-from handlers.keyboards import MenuCb
-from handlers.notifications import doc_type_label
-from handlers.staff_commands import IsStaff
+from handlers.staff.commands import IsStaff
 
 
 class DocumentForm(StatesGroup):
     expiry = State()
-
-
-class DocCb(CallbackData, prefix="dm"):
-    action: str  # list | add | type | edit | del | del_yes
-    id: int = 0
-    t: str = ""  # document type for action "type"
-
-
-class CalCb(CallbackData, prefix="dc"):
-    action: str  # day | nav | noop
-    y: int
-    m: int
-    d: int = 0
 
 
 def _locale() -> str:

@@ -15,10 +15,10 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.models_broadcasts import Broadcast
+from bot.delivery.outbox import ClaimedMessage
+from bot.delivery.renderer import RenderContext, Template
+from bot.delivery.worker import Rendered
 from bot.services.broadcasts import BROADCAST_TEMPLATE, FALLBACK_KEY, text_key
-from bot.services.delivery_worker import Rendered
-from bot.services.outbox import ClaimedMessage
-from handlers.notifications import RenderContext, template
 
 
 def render_broadcast(texts: dict[str, str], auto_languages: Sequence[str], fallback: str, locale: str) -> str | None:
@@ -41,7 +41,6 @@ CACHE_SECONDS = 2.0
 _cache: dict[int, tuple[float, dict[str, str], list[str], str, str]] = {}
 
 
-@template(BROADCAST_TEMPLATE)
 async def render_broadcast_message(
     ctx: RenderContext, session: AsyncSession, message: ClaimedMessage
 ) -> Rendered | None:
@@ -61,3 +60,8 @@ async def render_broadcast_message(
         return None
     text = render_broadcast(texts, auto_languages, fallback, ctx.locale)
     return Rendered(text) if text is not None else None
+
+
+TEMPLATES: dict[str, Template] = {
+    BROADCAST_TEMPLATE: render_broadcast_message,
+}

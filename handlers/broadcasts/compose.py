@@ -8,7 +8,7 @@ delivered, with the recipients per language) → send. A progress message in the
 scheduler job at most every few seconds, with pause / resume / cancel; at the end it becomes the report.
 Clients switch announcements off and on with /announcements.
 
-Flow diagram: docs/flows/broadcast.mmd. Delivery: outbox rows rendered by handlers/broadcast_notices.py.
+Flow diagram: docs/flows/broadcasts.mmd. Delivery: outbox rows rendered by bot/delivery/templates/broadcasts.py.
 """
 
 from __future__ import annotations
@@ -17,42 +17,36 @@ import asyncio
 import contextlib
 import logging
 import re
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, tzinfo
 
-from aiogram import Bot, F, Router
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram import F, Router
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
-from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from babel.dates import format_timedelta
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
+from bot.core.i18n import SUPPORTED_LOCALES, fmt_datetime, fmt_number, native_name
+from bot.core.labels import doc_type_label
 from bot.db.base import utcnow
-from bot.db.models import Staff
-from bot.i18n import OFFICE_LOCALE, SUPPORTED_LOCALES, babel_locale, fmt_datetime, fmt_number, native_name
+from bot.delivery.templates.broadcasts import render_broadcast
+from bot.jobs.broadcast_progress import excluded_lines, progress_keyboard, progress_text
 from bot.services import broadcasts
-from bot.services.broadcasts import BroadcastDTO, BroadcastError, Plan, Progress, Segment
+from bot.services.broadcasts import BroadcastError, Plan, Segment
 from bot.services.documents import DOCUMENT_TYPES
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import TranslationError, build_translator
-from handlers.broadcast_notices import render_broadcast
+from bot.telegram.callbacks import AnnCb, BcCb, BcRunCb
 from handlers.filters import has_text, in_private_chat
-from handlers.notifications import doc_type_label
-from handlers.staff_commands import IsStaff
+from handlers.staff.commands import IsStaff
 
 log = logging.getLogger("kimbot.broadcasts")
-
-PROGRESS_JOB_ID = "broadcast-progress"
-PROGRESS_EVERY_SECONDS = 3.0
 
 
 class BroadcastForm(StatesGroup):
@@ -65,20 +59,6 @@ class BroadcastForm(StatesGroup):
     segment_days = State()
     schedule = State()
     preview = State()
-
-
-class BcCb(CallbackData, prefix="bc"):
-    action: str
-    v: str = ""
-
-
-class BcRunCb(CallbackData, prefix="br"):
-    action: str  # pause | resume | cancel
-    id: int
-
-
-class AnnCb(CallbackData, prefix="an"):
-    off: bool
 
 
 def _locale() -> str:
@@ -197,84 +177,6 @@ def _segment_text(segment: Segment, county: County, managers: list[tuple[int, st
         )
     lines += ["", _("Recipients now: {count}").format(count=fmt_number(plan.total, locale))]
     return "\n".join(lines)
-
-
-def _excluded_lines(opted_out: int, unreachable: int, skipped: int) -> list[str]:
-    locale = _locale()
-    return [
-        _("Opted out of announcements: {count}").format(count=fmt_number(opted_out, locale)),
-        _("Unreachable (blocked the bot): {count}").format(count=fmt_number(unreachable, locale)),
-        _("Left out (no text in their language): {count}").format(count=fmt_number(skipped, locale)),
-    ]
-
-
-def _status_label(status: str) -> str:
-    return {
-        "scheduled": _("scheduled"),
-        "running": _("sending"),
-        "paused": _("paused"),
-        "cancelled": _("cancelled"),
-        "done": _("finished"),
-    }.get(status, status)
-
-
-def progress_text(broadcast: BroadcastDTO, progress: Progress, rate: float, tz: tzinfo) -> str:
-    """The progress message while a broadcast runs, and its final report when it is over."""
-    locale = _locale()
-    counts = progress.counts
-    n = lambda value: fmt_number(value, locale)  # noqa: E731
-    lines = [
-        _("<b>Broadcast #{number}</b> – {status}").format(number=broadcast.id, status=_status_label(broadcast.status))
-    ]
-    if broadcast.status == "scheduled" and broadcast.scheduled_at is not None:
-        lines.append(_("Starts {when}").format(when=fmt_datetime(broadcast.scheduled_at, locale, tz)))
-    lines.append(
-        _("Sent: {sent} · pending: {pending} · unreachable: {unreachable} · failed: {failed}").format(
-            sent=n(counts["sent"]),
-            pending=n(counts["pending"]),
-            unreachable=n(counts["unreachable"]),
-            failed=n(counts["failed"]),
-        )
-    )
-    if counts["cancelled"]:
-        lines.append(_("Not sent (cancelled): {count}").format(count=n(counts["cancelled"])))
-    if broadcast.status == "running" and counts["pending"]:
-        left = timedelta(seconds=counts["pending"] / rate)
-        lines.append(
-            _("Estimated time left: {duration}").format(
-                duration=format_timedelta(max(left, timedelta(seconds=1)), locale=babel_locale(locale))
-            )
-        )
-    if broadcast.status in ("done", "cancelled"):
-        lines += ["", _("<b>Report by language</b>")]
-        for lang, outcomes in progress.by_language.items():
-            lines.append(
-                _("{language}: sent {sent}, unreachable {unreachable}, failed {failed}, not sent {cancelled}").format(
-                    language=native_name(lang) if lang in SUPPORTED_LOCALES else lang,
-                    sent=n(outcomes.get("sent", 0)),
-                    unreachable=n(outcomes.get("unreachable", 0)),
-                    failed=n(outcomes.get("failed", 0)),
-                    cancelled=n(outcomes.get("cancelled", 0) + outcomes.get("pending", 0)),
-                )
-            )
-        excluded = progress.excluded
-        lines += [
-            "",
-            *_excluded_lines(excluded.get("opted_out", 0), excluded.get("unreachable", 0), excluded.get("skipped", 0)),
-        ]
-    return "\n".join(lines)
-
-
-def progress_keyboard(broadcast: BroadcastDTO) -> InlineKeyboardMarkup | None:
-    kb = InlineKeyboardBuilder()
-    if broadcast.status in ("scheduled", "running"):
-        kb.button(text=_("Pause"), callback_data=BcRunCb(action="pause", id=broadcast.id))
-    elif broadcast.status == "paused":
-        kb.button(text=_("Resume"), callback_data=BcRunCb(action="resume", id=broadcast.id))
-    else:
-        return None
-    kb.button(text=_("Cancel broadcast"), callback_data=BcRunCb(action="cancel", id=broadcast.id))
-    return kb.as_markup()
 
 
 # ------------------------------------------------------------------ parsing typed input
@@ -606,7 +508,7 @@ async def _preview(
             )
             + note
         )
-    lines += ["", *_excluded_lines(plan.opted_out, plan.unreachable, plan.skipped)]
+    lines += ["", *excluded_lines(plan.opted_out, plan.unreachable, plan.skipped)]
     await message.answer("\n".join(lines))
     for lang in languages:
         with i18n.use_locale(lang):
@@ -745,68 +647,6 @@ async def toggle_announcements(
 
 
 # ------------------------------------------------------------------ the progress job
-
-
-@dataclass
-class BroadcastProgress:
-    """Edits each running broadcast's progress message at most every PROGRESS_EVERY_SECONDS; turns it into the
-    report when the broadcast is over. Runs as a fixed-id scheduler job; tests call `tick()` themselves."""
-
-    bot: Bot
-    sessions: async_sessionmaker[AsyncSession]
-    i18n: I18n
-    settings: Settings
-    every: float = PROGRESS_EVERY_SECONDS
-
-    async def tick(self, now: datetime | None = None) -> int:
-        """Update what is due; returns how many progress messages were edited."""
-        now = now or utcnow()
-        edited = 0
-        async with self.sessions() as session, session.begin():
-            ids = [b.id for b in await broadcasts.active(session)]
-        for broadcast_id in ids:
-            async with self.sessions() as session, session.begin():
-                before = await broadcasts.get(session, broadcast_id)
-                draft = await broadcasts.advance(session, broadcast_id, now)
-                progress = await broadcasts.progress(session, broadcast_id)
-                staff = await session.get(Staff, draft.author_staff_id) if draft.author_staff_id else None
-                finished = draft.status != before.status and draft.status == "done"
-                recent = draft.progress_updated_at is not None and now - draft.progress_updated_at < timedelta(
-                    seconds=self.every
-                )
-                if draft.progress_chat_id is None or draft.progress_message_id is None or (recent and not finished):
-                    continue
-                languages = list(staff.languages or ()) if staff is not None else []
-                locale = next((c for c in languages if c in self.i18n.available_locales), OFFICE_LOCALE)
-                with self.i18n.context(), self.i18n.use_locale(locale):
-                    text = progress_text(draft, progress, self.settings.delivery_rate, self.settings.tz)
-                    markup = progress_keyboard(draft)
-                try:
-                    await self.bot.edit_message_text(
-                        text=text,
-                        chat_id=draft.progress_chat_id,
-                        message_id=draft.progress_message_id,
-                        reply_markup=markup,
-                    )
-                    edited += 1
-                except TelegramBadRequest as exc:  # "message is not modified" and the like
-                    log.debug("broadcast %s: progress not edited (%s)", broadcast_id, exc.message)
-                except TelegramAPIError as exc:
-                    log.warning("broadcast %s: progress edit failed (%s)", broadcast_id, type(exc).__name__)
-                await broadcasts.touch_progress(session, broadcast_id, now)
-        return edited
-
-
-def register_progress_job(scheduler: AsyncIOScheduler, progress: BroadcastProgress) -> None:
-    scheduler.add_job(
-        progress.tick,
-        "interval",
-        seconds=progress.every,
-        id=PROGRESS_JOB_ID,
-        replace_existing=True,
-        max_instances=1,
-        coalesce=True,
-    )
 
 
 # ------------------------------------------------------------------ router

@@ -13,11 +13,11 @@ from aiogram.types import Chat, TelegramObject, Update, User
 from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
 from bot.db.unit_of_work import current_session
-from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
-from bot.inbound import JournalEntry, mark_done
 from bot.services import clients, staff
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.telegram.inbound import JournalEntry, mark_done
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 

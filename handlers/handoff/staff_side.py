@@ -22,14 +22,15 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
-from bot.i18n import OFFICE_LOCALE, fmt_date, native_name
+from bot.core.config import Settings
+from bot.core.county import County
+from bot.core.i18n import OFFICE_LOCALE, fmt_date, native_name
 from bot.services import clients, handoff, office_hours
 from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.telegram.callbacks import AssignCb, ClaimCb
 from handlers.filters import is_command
-from handlers.relay import AssignCb, ClaimCb, TopicRelay, call, kind_of, mention, topic_pending
+from handlers.handoff.client_side import TopicRelay, call, kind_of, mention, topic_pending
 
 NEW_TOPIC_GRACE_SECONDS = 1.0
 NEW_TOPIC_WAIT_SECONDS = 60.0

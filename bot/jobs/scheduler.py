@@ -16,13 +16,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
 from bot.db.base import utcnow
 from bot.db.models import Staff
-from bot.leader import run_exclusively
-from bot.services import appointments, clients, documents, outbox
-from bot.services.delivery_worker import DeliveryWorker
+from bot.delivery import outbox
+from bot.delivery.worker import DeliveryWorker
+from bot.jobs.leader import run_exclusively
+from bot.services import booking, clients, documents
 
 log = logging.getLogger("kimbot.scheduler")
 
@@ -49,7 +50,7 @@ class Jobs:
             return
         county = self.county
         async with self.sessions() as session, session.begin():
-            expired = await appointments.expire_holds(session, county, self.settings.waitlist_hold_minutes)
+            expired = await booking.expire_holds(session, county, self.settings.waitlist_hold_minutes)
         if expired:
             log.info("waitlist: %d expired offer(s) passed on", expired)
 
@@ -111,7 +112,7 @@ class Jobs:
         async with self.sessions() as session, session.begin():
             messages = await outbox.purge_closed(session, cutoff)
             docs = await documents.purge_expired(session, cutoff.astimezone(self.settings.tz).date())
-            addresses = await appointments.forget_past_addresses(session)
+            addresses = await booking.forget_past_addresses(session)
             gone = await clients.purge_inactive(session, cutoff)
         log.info(
             "retention purge: %d outbox rows, %d documents, %d home addresses, %d inactive clients",
@@ -124,7 +125,7 @@ class Jobs:
 
 
 def _once(jobs: Jobs, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:
-    """A cron job that only one worker process runs (PostgreSQL advisory lock; see bot/leader.py)."""
+    """A cron job that only one worker process runs (PostgreSQL advisory lock; see bot/jobs/leader.py)."""
 
     async def run() -> None:
         ran, _ = await run_exclusively(jobs.sessions, name, job)

@@ -11,8 +11,8 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.county import County
-from bot.i18n import fmt_number, native_name
+from bot.core.county import County
+from bot.core.i18n import fmt_number, native_name
 from bot.services import clients
 
 # Every staff command of every feature: a client who sends one is told it is for staff only.

@@ -9,7 +9,6 @@ from datetime import date, datetime, time, timedelta
 
 from aiogram import Router
 from aiogram.filters import Command, CommandObject
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
@@ -18,24 +17,20 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County
+from bot.core.config import Settings
+from bot.core.county import County
+from bot.core.i18n import fmt_date, fmt_time
 from bot.db.models import Client
-from bot.i18n import fmt_date, fmt_time
-from bot.services import appointments, clients
-from bot.services.appointments import AppointmentNotFound
+from bot.services import booking, clients
+from bot.services.booking import AppointmentNotFound
 from bot.services.dto import StaffDTO
-from handlers.appointments import start_booking
+from bot.telegram.callbacks import AgendaCb
+from handlers.booking.flow import start_booking
 from handlers.filters import in_private_chat
-from handlers.staff_commands import IsStaff
+from handlers.staff.commands import IsStaff
 
 STAFF_APPOINTMENT_COMMANDS = ("agenda", "block", "bookfor")
 _BLOCK = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2}))?(?:\s+(.*))?$")
-
-
-class AgendaCb(CallbackData, prefix="ag"):
-    action: str  # attended | no_show | address
-    id: int
 
 
 async def show_agenda(
@@ -44,7 +39,7 @@ async def show_agenda(
     locale = get_i18n().current_locale
     today = datetime.now(settings.tz).date()
     start = datetime.combine(today, time(0), tzinfo=settings.tz)
-    items = await appointments.agenda(session, staff.id, start, start + timedelta(days=2))
+    items = await booking.agenda(session, staff.id, start, start + timedelta(days=2))
     if not items:
         await message.answer(_("No appointments today or tomorrow."))
         return
@@ -78,17 +73,17 @@ async def record_outcome(
 ) -> None:
     if callback_data.action == "address":
         # Only to the staff member who asked, as a pop-up: never posted into a chat.
-        address = await appointments.home_address(session, callback_data.id, staff_id=staff.id)
+        address = await booking.home_address(session, callback_data.id, staff_id=staff.id)
         await callback.answer(address or _("This appointment was not found."), show_alert=True)
         return
     try:
-        appt = await appointments.mark_outcome(
+        appt = await booking.mark_outcome(
             session, staff_id=staff.id, appointment_id=callback_data.id, outcome=callback_data.action
         )
     except AppointmentNotFound:
         await callback.answer(_("This appointment was not found."), show_alert=True)
         return
-    count = await appointments.no_shows(session, appt.client_id)
+    count = await booking.no_shows(session, appt.client_id)
     await callback.answer(
         (_("Marked as attended.") if appt.status == "attended" else _("Marked as no-show."))
         + " "
@@ -117,7 +112,7 @@ async def block_time(
     if end <= start:
         await message.answer(usage)
         return
-    await appointments.block_time(session, staff_id=staff.id, start=start, end=end, reason=(reason or "blocked")[:32])
+    await booking.block_time(session, staff_id=staff.id, start=start, end=end, reason=(reason or "blocked")[:32])
     locale = get_i18n().current_locale
     await message.answer(
         _("Blocked: {day}, {start} – {end}. No new appointments will be offered then.").format(

@@ -14,7 +14,6 @@ from typing import Any
 from aiogram import BaseMiddleware, F, Router
 from aiogram.dispatcher.flags import get_flag
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
@@ -23,19 +22,19 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.config import Settings
-from bot.county import County, Service
+from bot.core.config import Settings
+from bot.core.county import County, Service
+from bot.core.i18n import fmt_date, fmt_datetime, fmt_time
 from bot.db.base import utcnow
-from bot.i18n import fmt_date, fmt_datetime, fmt_time
-from bot.ics import build_ics
-from bot.services import appointments, availability, clients
-from bot.services.appointments import AppointmentDTO, AppointmentNotFound, SlotTaken
+from bot.services import availability, booking, clients
 from bot.services.availability import SlotQuery
+from bot.services.booking import AppointmentDTO, AppointmentNotFound, SlotTaken
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.services.ics import build_ics
+from bot.telegram.callbacks import ApptCb, ConfirmCb, DayCb, MenuCb, OfficeCb, ServiceCb, SlotCb, WaitCb
+from bot.telegram.middlewares import Handler
 from handlers import keyboards
 from handlers.filters import has_text
-from handlers.keyboards import MenuCb
-from handlers.middlewares import Handler
 
 DAYS_PER_PAGE = 5
 
@@ -47,37 +46,6 @@ class Booking(StatesGroup):
     day = State()
     time = State()
     summary = State()
-
-
-class ServiceCb(CallbackData, prefix="bs"):
-    key: str
-
-
-class OfficeCb(CallbackData, prefix="bo"):
-    key: str
-
-
-class DayCb(CallbackData, prefix="bd"):
-    day: str  # YYYYMMDD, or "" for "later" with `after`
-    after: str = ""
-
-
-class SlotCb(CallbackData, prefix="bt"):
-    staff: int
-    ts: int
-
-
-class ConfirmCb(CallbackData, prefix="bc"):
-    action: str  # yes | other | stop
-
-
-class ApptCb(CallbackData, prefix="ap"):
-    action: str  # cancel | cancel_yes | keep | move | accept | decline
-    id: int
-
-
-class WaitCb(CallbackData, prefix="bw"):
-    key: str
 
 
 def _locale() -> str:
@@ -435,7 +403,7 @@ async def confirm_booking(
         if slot is None:
             raise SlotTaken
         if data.get("reschedule"):
-            appt = await appointments.reschedule(
+            appt = await booking.reschedule(
                 session,
                 county,
                 client_id=client.id,
@@ -444,7 +412,7 @@ async def confirm_booking(
                 hold_minutes=settings.waitlist_hold_minutes,
             )
         else:
-            appt = await appointments.book(
+            appt = await booking.book(
                 session,
                 client_id=client.id,
                 slot=slot,
@@ -500,10 +468,10 @@ async def join_waitlist(
     replaces = data.get("reschedule")
     if replaces:
         try:
-            before = (await appointments.get_for_client(session, client.id, int(replaces))).starts_at
+            before = (await booking.get_for_client(session, client.id, int(replaces))).starts_at
         except AppointmentNotFound:
             replaces = None
-    await appointments.join_waitlist(
+    await booking.join_waitlist(
         session,
         client_id=client.id,
         service_key=service.key,
@@ -527,7 +495,7 @@ async def list_appointments(
 ) -> None:
     if client is None:
         return
-    upcoming = await appointments.upcoming(session, client.id)
+    upcoming = await booking.upcoming(session, client.id)
     locale = _locale()
     if not upcoming:
         await message.answer(_("You have no upcoming appointments."), reply_markup=keyboards.main_menu())
@@ -573,7 +541,7 @@ async def manage_appointment(
         await callback.answer()
         return
     try:
-        appt = await appointments.get_for_client(session, client.id, callback_data.id)
+        appt = await booking.get_for_client(session, client.id, callback_data.id)
     except AppointmentNotFound:
         await callback.answer(_("This appointment was not found."), show_alert=True)
         return
@@ -592,7 +560,7 @@ async def manage_appointment(
                 reply_markup=kb.as_markup(),
             )
         elif action == "cancel_yes":
-            cancelled = await appointments.cancel(
+            cancelled = await booking.cancel(
                 session,
                 county,
                 client_id=client.id,
@@ -613,7 +581,7 @@ async def manage_appointment(
             await state.set_data({"service": appt.service_key, "office": appt.office_key, "reschedule": appt.id})
             await ask_day(callback.message, state, session, county, settings, client)
         elif action == "accept":
-            booked = await appointments.accept_offer(session, county, client_id=client.id, appointment_id=appt.id)
+            booked = await booking.accept_offer(session, county, client_id=client.id, appointment_id=appt.id)
             await callback.message.edit_reply_markup(reply_markup=None)
             await callback.message.answer_document(
                 _ics(county, settings, booked),
@@ -623,7 +591,7 @@ async def manage_appointment(
                 reply_markup=keyboards.main_menu(),
             )
         elif action == "decline":
-            await appointments.decline_offer(
+            await booking.decline_offer(
                 session,
                 county,
                 client_id=client.id,

@@ -9,24 +9,23 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import fmt_datetime, fmt_time
 from bot.db.base import utcnow
 from bot.db.models import Client
-from bot.db.models_appointments import Appointment
-from bot.i18n import fmt_datetime, fmt_time
-from bot.services import appointments
-from bot.services.appointments import AppointmentNotFound
-from bot.services.delivery_worker import Button, Rendered
-from bot.services.outbox import ClaimedMessage
-from handlers.appointments import ApptCb
-from handlers.notifications import RenderContext, template
+from bot.db.models_booking import Appointment
+from bot.delivery.outbox import ClaimedMessage
+from bot.delivery.renderer import RenderContext, Template
+from bot.delivery.worker import Button, Rendered
+from bot.services import booking
+from bot.services.booking import AppointmentNotFound
+from bot.telegram.callbacks import ApptCb
 
 
-@template("waitlist_offer")
 async def render_waitlist_offer(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
     if message.client_id is None:
         return None
     try:
-        offer = await appointments.get_for_client(session, message.client_id, int(message.params["appointment_id"]))
+        offer = await booking.get_for_client(session, message.client_id, int(message.params["appointment_id"]))
     except AppointmentNotFound:
         return None
     if offer.status != "held" or offer.hold_expires_at is None or offer.hold_expires_at <= utcnow():
@@ -51,7 +50,6 @@ async def render_waitlist_offer(ctx: RenderContext, session: AsyncSession, messa
     return Rendered(text, buttons)
 
 
-@template("staff_appointment_event")
 async def render_staff_event(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
     row = await session.execute(
         select(Appointment, Client.reference)
@@ -76,3 +74,9 @@ async def render_staff_event(ctx: RenderContext, session: AsyncSession, message:
             when=fmt_datetime(appointment.starts_at, ctx.locale, ctx.tz),
         )
     )
+
+
+TEMPLATES: dict[str, Template] = {
+    "waitlist_offer": render_waitlist_offer,
+    "staff_appointment_event": render_staff_event,
+}

@@ -15,11 +15,12 @@ from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.county import County, Service
+from bot.core.county import County, Service
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
-from bot.db.models_appointments import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
-from bot.services import audit, outbox
+from bot.db.models_booking import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
+from bot.delivery import outbox
+from bot.services import audit
 from bot.services.availability import Slot
 
 HOLD_MINUTES_DEFAULT = 15

@@ -10,15 +10,15 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE
 from bot.db.models import Client, Staff
 from bot.db.models_outbox import OutboxMessage
-from bot.i18n import DEFAULT_LOCALE, OFFICE_LOCALE
 
 REMINDER_PRIORITY = 0
 ALERT_PRIORITY = 0
 BROADCAST_PRIORITY = 10
 
-# Template keys the renderer (handlers/notifications.py) knows.
+# Template keys the renderer (bot/delivery/renderer.py) knows.
 STAFF_UNREACHABLE_TEMPLATE = "staff_client_unreachable"
 
 
