@@ -35,6 +35,7 @@ from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.jobs.broadcast_progress import BroadcastProgress, register_progress_job
 from bot.jobs.scheduler import Jobs, register_jobs
 from bot.services import staff
+from bot.services.translator import build_translator
 from bot.telegram.fsm_storage import DatabaseStorage
 from bot.telegram.isolation import OrderedEventIsolation
 from bot.telegram.middlewares import (
@@ -105,6 +106,7 @@ def build_dispatcher(
         county=county,
         sessions=sessions,
         i18n=i18n,
+        translator=build_translator(settings.translate_url),  # None when machine translation is off
         disable_fsm=True,  # registered below, inside the unit of work, so FSM reads use the update's session
     )
     dp.update.outer_middleware(OneAtATimeMiddleware(dp.fsm, isolation))
