@@ -48,3 +48,17 @@ async def sync_from_county(session: AsyncSession, county: County) -> int:
 async def find_active(session: AsyncSession, telegram_id: int) -> StaffDTO | None:
     row = await session.scalar(select(Staff).where(Staff.telegram_id == telegram_id, Staff.active.is_(True)))
     return to_dto(row) if row else None
+
+
+async def active_case_managers(session: AsyncSession) -> list[StaffDTO]:
+    """The one answer to "who are the active case managers", by display name."""
+    rows = await session.scalars(
+        select(Staff).where(Staff.active.is_(True), Staff.role == "case_manager").order_by(Staff.display_name)
+    )
+    return [to_dto(r) for r in rows.all()]
+
+
+async def get(session: AsyncSession, staff_id: int) -> StaffDTO | None:
+    """A staff member by database id, active or not (history keeps people who left)."""
+    row = await session.get(Staff, staff_id)
+    return to_dto(row) if row is not None else None
