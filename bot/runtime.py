@@ -135,7 +135,7 @@ async def run_worker(app: App, *, stop: asyncio.Event | None = None) -> None:
 def _freeze_startup_objects() -> None:
     """Move everything built at start-up (aiogram's ~600 pydantic models, SQLAlchemy's mappers, catalogs) out of
     the garbage collector's reach. A full collection otherwise walks them all and paused the bot for 0.3–0.5 s
-    every few hundred updates (p99 at 100 updates/s: 450 ms before, 44 ms after; bench/bench_throughput.py)."""
+    every few hundred updates (the p99 latency this cost: bench/README.md)."""
     gc.collect()
     gc.freeze()
 

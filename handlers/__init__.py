@@ -1,8 +1,8 @@
 """aiogram routers. Handlers are thin: read input, call one service, answer with `_()`.
 
 The routers are few on purpose. aiogram wraps every router an update passes through in its middleware chain and
-copies the handler data several times: about 26 µs per router here, so a client's /help behind 12 routers cost
-0.4 ms of routing alone (bench/bench_routing.py). The update meets three areas in turn, each one filter check:
+copies the handler data several times, so each router passed costs (bench/bench_routing.py, figures in
+bench/README.md). The update meets three areas in turn, each one filter check:
 
 1. the staff area (only staff get in): a router per staff feature, as staff send few updates;
 2. what others (clients, strangers) are told about staff things: staff commands and buttons refused, and the

@@ -22,8 +22,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     if url.startswith("sqlite"):
         _prepare_sqlite_path(url)
         # One writer at a time anyway: a few connections (each with its own thread and page cache) keep the readers
-        # going; updates beyond them wait for a connection. 8 + 4 against 20 + 30 before: bench_throughput on
-        # SQLite 162 → 209–231 updates/s, peak RSS 249 → 242 MB.
+        # going; updates beyond them wait for a connection (a larger pool was slower and bigger: bench/README.md).
         kwargs.setdefault("pool_size", 8)
         kwargs.setdefault("max_overflow", 4)
         engine = create_async_engine(url, connect_args={"timeout": 30}, **kwargs)
@@ -43,12 +42,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # A session is held for the whole of an update (the unit of work), Telegram calls included: the pool keeps a
     # connection for each update handled at once (inbound.UPDATE_CONCURRENCY) plus a few for background work.
     # Overflow connections are closed when returned: under load they were opened and closed again for every update
-    # (TCP, TLS probe, prepared statements: 10 % of the CPU per update on PostgreSQL).
+    # (TCP, TLS probe, prepared statements).
     kwargs.setdefault("pool_size", 20)
     kwargs.setdefault("max_overflow", 10)
     # Connections the server closed (a restart, an administrator's pg_terminate_backend) are noticed when they are
     # taken from the pool, for free: asyncpg saw the socket close. SQLAlchemy's pre-ping asked the server instead,
-    # three round trips (BEGIN, a ping, ROLLBACK) before every update's first statement: 6 % of the CPU per update.
+    # three round trips (BEGIN, a ping, ROLLBACK) before every update's first statement.
     # A connection silently cut by the network is not seen that way; pool_recycle bounds how old one can get.
     kwargs.setdefault("pool_recycle", 1800)
     engine = create_async_engine(url, **kwargs)

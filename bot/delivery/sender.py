@@ -32,12 +32,9 @@ DEFAULT_RATE = 29.7
 def create_rate_limiter(rate: float = DEFAULT_RATE, max_retries: int = 5) -> AIORateLimiter:
     """A leaky bucket of capacity 1 refilled every 1/rate s: the overall rate stays just under the limit without
     the 30-message burst AIORateLimiter's defaults allow (which provokes 429s, ../shared/notes). Retries honour
-    RetryAfter; after `max_retries` the worker reschedules the row itself.
-
-    Measured with bench/bench_delivery.py (3000 messages, emulator at a strict 30 per sliding second, 2 cores):
-    rate 29.5 → 28.43 msg/s; 29.7 → 28.66–28.76 msg/s, no 429 in three runs; 29.8 → 51 × 429 and 19.4 msg/s
-    (after each 429 AIORateLimiter pauses every request for retry_after + 0.1 s). Under heavy CPU contention
-    even 29.5 saw 40 × 429: the jitter between the limiter and the wire bunches requests at the server."""
+    RetryAfter; after `max_retries` the worker reschedules the row itself. Just above the default rate every 429
+    pauses all requests (AIORateLimiter waits retry_after + 0.1 s), so the rate sits a little below Telegram's 30:
+    figures in bench/README.md (bench_delivery.py)."""
     return AIORateLimiter(
         overall_max_rate=1,
         overall_time_period=1 / rate,

@@ -1,7 +1,7 @@
 """aiogram's aiohttp session, keeping two things aiogram throws away on every Bot API call.
 
 - The parsed response type `Response[Message]` etc.: pydantic caches parametrised generics only weakly, so
-  aiogram rebuilt the class (a schema build, ~1 ms) for most calls. Holding them here keeps pydantic's cache warm.
+  aiogram rebuilt the class (a schema build) for most calls. Holding them here keeps pydantic's cache warm.
 - The JSON of the last getUpdates answer, so the inbound journal stores what Telegram sent instead of dumping
   the parsed updates again.
 """
