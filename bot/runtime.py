@@ -15,7 +15,7 @@ from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import func, select, text
+from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import ALLOWED_UPDATES, App
@@ -109,6 +109,16 @@ async def _serve(web_app: web.Application, host: str, port: int) -> web.AppRunne
     return runner
 
 
+def _health_address(runner: web.AppRunner) -> str:
+    """Where /healthz really listens (HTTP_PORT=0, as in the demo and the tests, picks a free port)."""
+    host, port = runner.addresses[0][:2]
+    return f"http://{host}:{port}/healthz"
+
+
+def _database(app: App) -> str:
+    return make_url(app.settings.database_url).render_as_string(hide_password=True)
+
+
 def _stop_on_signals(stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -124,7 +134,11 @@ async def run_worker(app: App, *, stop: asyncio.Event | None = None) -> None:
     runner = await _serve(build_web_app(app), app.settings.http_host, app.settings.http_port)
     _freeze_startup_objects()
     app.scheduler.start()
-    log.info("kimbot worker is running; health on http://%s:%d/healthz", app.settings.http_host, app.settings.http_port)
+    log.info(
+        "kimbot worker is running: health on %s, database %s. Stop with Ctrl+C.",
+        _health_address(runner),
+        _database(app),
+    )
     try:
         await stop.wait()
     finally:
@@ -170,10 +184,10 @@ async def run(
     if start_scheduler and not app.scheduler.running:
         app.scheduler.start()
     log.info(
-        "kimbot is running (%s); health on http://%s:%d/healthz",
+        "kimbot is running (%s): health on %s, database %s. Stop with Ctrl+C.",
         "webhook" if webhook else "polling",
-        settings.http_host,
-        settings.http_port,
+        _health_address(runner),
+        _database(app),
     )
     try:
         if webhook:

@@ -22,8 +22,24 @@ QUIET = (
 )
 
 
+class ThirdPartyInfoToDebug(logging.Filter):
+    """Other libraries' INFO lines (APScheduler's "Adding job tentatively" and "Added job" a dozen times at every
+    start, aiogram's per-update lines) are detail for whoever debugs, not news for whoever runs kimbot: they become
+    DEBUG and show only at LOG_LEVEL=DEBUG. kimbot's own INFO lines and everyone's warnings stay."""
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and not record.name.startswith("kimbot"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+        return record.levelno >= self.level
+
+
 def configure_logging(level: str, fmt: str = "text") -> None:
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(ThirdPartyInfoToDebug(logging.getLevelName(level)))
     if fmt == "json":
         handler.setFormatter(
             JsonFormatter(
