@@ -21,8 +21,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.core.config import Settings
 from bot.core.i18n import OFFICE_LOCALE, SUPPORTED_LOCALES, babel_locale, fmt_datetime, fmt_number, native_name
 from bot.db.base import utcnow
-from bot.db.models import Staff
 from bot.services import broadcasts
+from bot.services import staff as staff_service
 from bot.services.broadcasts import BroadcastDTO, Progress
 from bot.telegram.callbacks import BcRunCb
 
@@ -132,14 +132,14 @@ class BroadcastProgress:
                 before = await broadcasts.get(session, broadcast_id)
                 draft = await broadcasts.advance(session, broadcast_id, now)
                 progress = await broadcasts.progress(session, broadcast_id)
-                staff = await session.get(Staff, draft.author_staff_id) if draft.author_staff_id else None
+                author = await staff_service.get(session, draft.author_staff_id) if draft.author_staff_id else None
                 finished = draft.status != before.status and draft.status == "done"
                 recent = draft.progress_updated_at is not None and now - draft.progress_updated_at < timedelta(
                     seconds=self.every
                 )
                 if draft.progress_chat_id is None or draft.progress_message_id is None or (recent and not finished):
                     continue
-                languages = list(staff.languages or ()) if staff is not None else []
+                languages = list(author.languages) if author is not None else []
                 locale = next((c for c in languages if c in self.i18n.available_locales), OFFICE_LOCALE)
                 with self.i18n.context(), self.i18n.use_locale(locale):
                     text = progress_text(draft, progress, self.settings.delivery_rate, self.settings.tz)

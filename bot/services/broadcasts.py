@@ -12,6 +12,7 @@ recipients, but are counted; so are clients left out because their language has 
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -21,7 +22,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import ColumnElement, and_, exists, insert, select, true, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.i18n import DEFAULT_LOCALE
+from bot.core.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
 from bot.db.models_booking import Appointment
@@ -30,6 +31,7 @@ from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.services import audit
+from bot.services.translator import TranslationError, Translator
 
 BROADCAST_TEMPLATE = "broadcast"
 SOURCE_LANGUAGE = "de"
@@ -86,6 +88,12 @@ class Segment:
             data["document_days"] = self.document_days
             data["document_type"] = self.document_type
         return data
+
+    def toggled(self, criterion: str, value: str) -> Segment:
+        """This segment with `value` added to or removed from one of the criteria with several values
+        (languages, municipalities, offices, case_managers)."""
+        chosen = {str(x) for x in getattr(self, criterion)} ^ {value}
+        return Segment.from_json(self.to_json() | {criterion: sorted(chosen)})
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Segment:
@@ -279,6 +287,47 @@ async def set_segment(session: AsyncSession, broadcast_id: int, segment: Segment
     row = await _draft(session, broadcast_id)
     row.segment = segment.to_json()
     await session.flush()
+
+
+async def set_appointment_range(session: AsyncSession, broadcast_id: int, start: date, end: date) -> None:
+    """Add (or replace) the criterion "an upcoming appointment between these days"."""
+    segment = Segment.from_json(dict((await _draft(session, broadcast_id)).segment or {}))
+    extra = {"appointment_from": start.isoformat(), "appointment_to": end.isoformat()}
+    await set_segment(session, broadcast_id, Segment.from_json(segment.to_json() | extra))
+
+
+async def set_document_expiry(session: AsyncSession, broadcast_id: int, days: int, document_type: str | None) -> None:
+    """Add (or replace) the criterion "a document (of this type) expiring within `days` days"."""
+    segment = Segment.from_json(dict((await _draft(session, broadcast_id)).segment or {}))
+    extra = {"document_days": days, "document_type": document_type}
+    await set_segment(session, broadcast_id, Segment.from_json(segment.to_json() | extra))
+
+
+async def translate_missing(
+    session: AsyncSession, broadcast_id: int, translator: Translator | None
+) -> tuple[list[str], list[str]]:
+    """Machine-translate the German text into every supported language without a text (marked automatic).
+    Returns (translated, still missing); when nothing is missing any more the fallback becomes "translate"."""
+    draft = await get(session, broadcast_id)
+    missing = [code for code in SUPPORTED_LOCALES if code not in draft.texts]
+    if not missing or translator is None:
+        return [], missing
+    source = draft.texts[SOURCE_LANGUAGE]
+
+    async def translate(code: str) -> tuple[str, str | None]:
+        try:
+            return code, await translator.translate(source, SOURCE_LANGUAGE, code)
+        except TranslationError:
+            return code, None
+
+    for code, translated in await asyncio.gather(*(translate(code) for code in missing)):
+        if translated:
+            await set_text(session, broadcast_id, code, translated, auto=True)
+    done = [code for code in missing if code in (await get(session, broadcast_id)).texts]
+    missing = [code for code in missing if code not in done]
+    if not missing:
+        await set_fallback(session, broadcast_id, "translate")
+    return done, missing
 
 
 async def set_schedule(session: AsyncSession, broadcast_id: int, when: datetime | None) -> None:
@@ -539,13 +588,3 @@ async def set_opt_out(session: AsyncSession, client_id: int, opted_out: bool) ->
 
 async def is_opted_out(session: AsyncSession, client_id: int) -> bool:
     return bool(await session.scalar(select(Client.announcements_opt_out).where(Client.id == client_id)))
-
-
-async def case_managers(session: AsyncSession) -> list[tuple[int, str]]:
-    """Active case managers (id, display name), for choosing a segment."""
-    rows = await session.execute(
-        select(Staff.id, Staff.display_name)
-        .where(Staff.active.is_(True), Staff.role == "case_manager")
-        .order_by(Staff.display_name)
-    )
-    return [(int(staff_id), str(name)) for staff_id, name in rows.all()]

@@ -36,25 +36,27 @@ def render_broadcast(texts: dict[str, str], auto_languages: Sequence[str], fallb
 
 
 # A confirmed broadcast's texts never change; keep them briefly instead of loading them for every recipient
-# (the status is re-read after CACHE_SECONDS, and cancelling also cancels the rows themselves).
+# (the status is re-read after CACHE_SECONDS, and cancelling also cancels the rows themselves). Keyed by the
+# database too: a process has one, but tests start a fresh database (and broadcast #1) every few seconds.
 CACHE_SECONDS = 2.0
-_cache: dict[int, tuple[float, dict[str, str], list[str], str, str]] = {}
+_cache: dict[tuple[object, int], tuple[float, dict[str, str], list[str], str, str]] = {}
 
 
 async def render_broadcast_message(
     ctx: RenderContext, session: AsyncSession, message: ClaimedMessage
 ) -> Rendered | None:
     broadcast_id = int(message.params["broadcast_id"])
-    cached = _cache.get(broadcast_id)
+    key = (session.bind, broadcast_id)
+    cached = _cache.get(key)
     if cached is None or time.monotonic() - cached[0] > CACHE_SECONDS:
         row = await session.get(Broadcast, broadcast_id)
         if row is None:
-            _cache.pop(broadcast_id, None)
+            _cache.pop(key, None)
             return None
         cached = (time.monotonic(), dict(row.texts or {}), list(row.auto_languages or ()), row.fallback, row.status)
         if len(_cache) > 64:
             _cache.clear()
-        _cache[broadcast_id] = cached
+        _cache[key] = cached
     _at, texts, auto_languages, fallback, status = cached
     if status == "cancelled":
         return None
