@@ -6,7 +6,7 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -41,14 +41,13 @@ async def choose_language(
     client: ClientDTO | None,
     county: County,
     settings: Settings,
-    i18n: I18n,
 ) -> None:
     if client is None or callback_data.code not in SUPPORTED_LOCALES:
         await callback.answer(_("Please choose one of the buttons."), show_alert=True)
         return
     onboarding = await state.get_state() == Onboarding.language.state
     client = await clients.set_locale(session, client.id, callback_data.code)
-    with i18n.use_locale(callback_data.code):
+    with get_i18n().use_locale(callback_data.code):
         await callback.answer()
         if not isinstance(callback.message, Message):
             return

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
-from bot.services import clients
+from bot.services import privacy
 from bot.services.dto import ClientDTO
 from bot.telegram.callbacks import MenuCb, PrivacyCb
 from handlers import keyboards
@@ -40,7 +40,7 @@ async def send_export(callback: CallbackQuery, session: AsyncSession, client: Cl
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer(_("One moment, I am collecting your data…"))
-    data = await clients.export(session, client.id)
+    data = await privacy.export(session, client.id)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await callback.message.answer_document(
         BufferedInputFile(payload, filename=f"kimbot-{client.reference}.json"),
@@ -66,7 +66,7 @@ async def erase_everything(
     if client is None or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
-    await clients.erase(session, client.id)
+    await privacy.erase(session, client.id)
     await state.clear()
     await callback.answer()
     await callback.message.edit_text(

@@ -13,17 +13,15 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.config import Settings
 from bot.core.county import County
 from bot.db.base import utcnow
-from bot.db.models import Staff
 from bot.delivery import outbox
 from bot.delivery.worker import DeliveryWorker
 from bot.jobs.leader import run_exclusively
-from bot.services import booking, clients, documents
+from bot.services import booking, documents, privacy, staff
 
 log = logging.getLogger("kimbot.scheduler")
 
@@ -80,18 +78,13 @@ class Jobs:
         end_of_day = datetime.combine(day + timedelta(days=1), time(0, 0), tzinfo=tz)
         queued = 0
         async with self.sessions() as session, session.begin():
-            members = (
-                await session.execute(
-                    select(Staff.id, Staff.telegram_id).where(Staff.active.is_(True), Staff.role == "case_manager")
-                )
-            ).all()
-            for staff_id, telegram_id in members:
+            for member in await staff.active_case_managers(session):
                 queued += await outbox.enqueue(
                     session,
-                    key=f"agenda:{staff_id}:{day.isoformat()}",
-                    chat_id=int(telegram_id),
+                    key=f"agenda:{member.id}:{day.isoformat()}",
+                    chat_id=int(member.telegram_id),
                     template=MORNING_AGENDA_TEMPLATE,
-                    params={"staff_id": staff_id, "day": day.isoformat()},
+                    params={"staff_id": member.id, "day": day.isoformat()},
                     due_at=now,
                     expires_at=end_of_day,
                     priority=outbox.ALERT_PRIORITY,
@@ -113,7 +106,7 @@ class Jobs:
             messages = await outbox.purge_closed(session, cutoff)
             docs = await documents.purge_expired(session, cutoff.astimezone(self.settings.tz).date())
             addresses = await booking.forget_past_addresses(session)
-            gone = await clients.purge_inactive(session, cutoff)
+            gone = await privacy.purge_inactive(session, cutoff)
         log.info(
             "retention purge: %d outbox rows, %d documents, %d home addresses, %d inactive clients",
             messages,

@@ -1,4 +1,8 @@
-"""Clients: registration, language, municipality, and their GDPR rights (export, erase)."""
+"""Clients: registration, language, municipality, reachability and the client table's part of the GDPR rights.
+
+The export and erasure of everything about a client span every capability: `bot.services.privacy` puts them
+together, so this module depends on no other capability (handoff and booking build on it).
+"""
 
 from __future__ import annotations
 
@@ -6,13 +10,13 @@ import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import delete as sql_delete
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.models import AuditEntry, Client, FsmRecord
-from bot.delivery import outbox
-from bot.services import audit, documents
+from bot.db.models import Client, FsmRecord
+from bot.services import audit
 from bot.services.dto import ClientDTO
 
 _REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read out on the phone
@@ -56,6 +60,12 @@ async def find_by_telegram_id(session: AsyncSession, telegram_id: int) -> Client
     """Runs for every update: a Core select of the DTO's columns (no ORM object to build and track)."""
     row = (await session.execute(_BY_TELEGRAM_ID, {"telegram_id": telegram_id})).first()
     return ClientDTO(**row._mapping) if row else None
+
+
+async def find_by_reference(session: AsyncSession, reference: str) -> ClientDTO | None:
+    """The client with this reference (K-…), as read out on the phone; None when there is none."""
+    row = await session.scalar(select(Client).where(Client.reference == reference))
+    return to_dto(row) if row is not None else None
 
 
 async def register(session: AsyncSession, telegram_id: int, locale: str | None) -> ClientDTO:
@@ -108,20 +118,9 @@ async def note_contact(session: AsyncSession, client: ClientDTO) -> None:
     await session.execute(update(Client).where(Client.id == client.id).values(last_contact_at=now, reachable=True))
 
 
-async def purge_inactive(session: AsyncSession, cutoff: datetime) -> int:
-    """Delete clients who have not written since `cutoff` and have no appointment still to come (the retention
-    promise of the privacy notice). Their other rows go with them (ON DELETE CASCADE); the audit keeps a count."""
-    from bot.db.models_booking import Appointment
-
-    upcoming = select(Appointment.client_id).where(Appointment.ends_at > utcnow(), Appointment.status == "booked")
-    stale = (
-        await session.scalars(select(Client.id).where(Client.last_contact_at < cutoff, Client.id.not_in(upcoming)))
-    ).all()
-    for client_id in stale:
-        await erase(session, client_id, audit_action=None)
-    if stale:
-        audit.record(session, "clients_purged", actor="system", count=len(stale))
-    return len(stale)
+async def inactive_since(session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Ids of clients who have not written since `cutoff` (candidates for the retention purge)."""
+    return list((await session.scalars(select(Client.id).where(Client.last_contact_at < cutoff))).all())
 
 
 async def set_reachable(session: AsyncSession, client_id: int, reachable: bool) -> None:
@@ -132,50 +131,29 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
 
 
-async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
-    """Everything kimbot holds about the client (GDPR Art. 15/20), as JSON-ready data."""
+async def export_profile(session: AsyncSession, client_id: int) -> dict[str, Any]:
+    """The client's own record for the data export (GDPR Art. 15/20), as JSON-ready data."""
     row = await _row(session, client_id)
-    entries = (
-        await session.scalars(select(AuditEntry).where(AuditEntry.client_id == client_id).order_by(AuditEntry.id))
-    ).all()
-    audit.record(session, "data_exported", actor="client", actor_id=row.id, client_id=row.id)
     return {
-        "client": {
-            "telegram_id": row.telegram_id,
-            "reference": row.reference,
-            "language": row.locale,
-            "municipality": row.municipality,
-            "has_case_manager": row.case_manager_id is not None,
-            "reachable": row.reachable,
-            "announcements_opt_out": row.announcements_opt_out,
-            "privacy_acknowledged_at": _iso(row.privacy_acknowledged_at),
-            "created_at": _iso(row.created_at),
-            "updated_at": _iso(row.updated_at),
-        },
-        "activity": [{"at": _iso(e.at), "action": e.action} for e in entries],
-        "case_manager_chat": await _handoff_export(session, client_id),
-        "documents": await documents.export_for_client(session, client_id),
-        "messages": await outbox.export_for_client(session, client_id),
-        "exported_at": utcnow().isoformat(),
+        "telegram_id": row.telegram_id,
+        "reference": row.reference,
+        "language": row.locale,
+        "municipality": row.municipality,
+        "has_case_manager": row.case_manager_id is not None,
+        "reachable": row.reachable,
+        "announcements_opt_out": row.announcements_opt_out,
+        "privacy_acknowledged_at": _iso(row.privacy_acknowledged_at),
+        "created_at": _iso(row.created_at),
+        "updated_at": _iso(row.updated_at),
     }
 
 
-async def _handoff_export(session: AsyncSession, client_id: int) -> dict[str, Any]:
-    from bot.services import handoff  # handoff builds on this module
-
-    return await handoff.export(session, client_id)
-
-
-async def erase(session: AsyncSession, client_id: int, audit_action: str | None = "client_erased") -> None:
-    """Delete every row about the client (GDPR Art. 17); the audit keeps only that an erasure happened."""
+async def delete(session: AsyncSession, client_id: int) -> None:
+    """Delete the client row and their conversation state (part of the erasure in `bot.services.privacy`)."""
     row = await _row(session, client_id)
     # Conversation state (FSM) may hold what the client typed; it is keyed by chat and user id.
-    await session.execute(delete(FsmRecord).where(FsmRecord.key.like(f"%:{row.telegram_id}:{row.telegram_id}:%")))
-    await session.execute(delete(AuditEntry).where(AuditEntry.client_id == client_id))
+    await session.execute(sql_delete(FsmRecord).where(FsmRecord.key.like(f"%:{row.telegram_id}:{row.telegram_id}:%")))
     await session.delete(row)
-    if audit_action:
-        audit.record(session, audit_action, actor="system")
-    await session.flush()
 
 
 async def count_by(session: AsyncSession, column: str) -> list[tuple[str | None, int]]:

@@ -5,32 +5,57 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import date, datetime, time, timedelta
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.filters import Command, CommandObject
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
-from bot.core.i18n import fmt_date, fmt_time
-from bot.db.models import Client
 from bot.services import booking, clients
 from bot.services.booking import AppointmentNotFound
 from bot.services.dto import StaffDTO
 from bot.telegram.callbacks import AgendaCb
 from handlers.booking.flow import start_booking
 from handlers.filters import in_private_chat
+from handlers.staff import views
 from handlers.staff.commands import IsStaff
 
 STAFF_APPOINTMENT_COMMANDS = ("agenda", "block", "bookfor")
 _BLOCK = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2}))?(?:\s+(.*))?$")
+
+
+@dataclass(frozen=True, slots=True)
+class BlockRequest:
+    day: date
+    start: datetime
+    end: datetime
+    reason: str
+
+
+def parse_block(args: str, tz: tzinfo) -> BlockRequest | None:
+    """`2027-01-07` (the whole day) or `2027-01-07 09:00-12:00 [reason]`; None when it is neither."""
+    match = _BLOCK.match(args.strip())
+    if not match:
+        return None
+    day_text, start_text, end_text, reason = match.groups()
+    try:
+        day = date.fromisoformat(day_text)
+        start_t = time.fromisoformat(start_text.zfill(5)) if start_text else time(0)
+        end_t = time.fromisoformat(end_text.zfill(5)) if end_text else None
+    except ValueError:
+        return None
+    start = datetime.combine(day, start_t, tzinfo=tz)
+    end = datetime.combine(day, end_t, tzinfo=tz) if end_t else start + timedelta(days=1)
+    if end <= start:
+        return None
+    return BlockRequest(day, start, end, (reason or "blocked")[:32])
 
 
 async def show_agenda(
@@ -45,82 +70,54 @@ async def show_agenda(
         return
     await message.answer(_("<b>Your appointments today and tomorrow</b>"))
     for item in items:
-        appt = item.appointment
-        service = county.service(appt.service_key)
-        office = county.office(appt.office_key) if appt.office_key else None
-        status = {
-            "attended": _("attended"),
-            "no_show": _("did not come"),
-        }.get(appt.status, _("confirmed by the client") if appt.confirmed else _("not confirmed yet"))
-        lines = [
-            f"<b>{fmt_date(appt.starts_at.astimezone(settings.tz).date(), locale, 'EEE d MMM')}, "
-            f"{fmt_time(appt.starts_at, locale, settings.tz)}</b> · {html.escape(item.client_reference)}",
-            html.escape(service.name_for(locale) if service else appt.service_key),
-            html.escape(office.name) if office else _("Home visit"),
-            status,
-        ]
-        kb = InlineKeyboardBuilder()
-        kb.button(text=_("Attended"), callback_data=AgendaCb(action="attended", id=appt.id))
-        kb.button(text=_("No-show"), callback_data=AgendaCb(action="no_show", id=appt.id))
-        if appt.has_home_address:
-            kb.button(text=_("Show address"), callback_data=AgendaCb(action="address", id=appt.id))
-        kb.adjust(2, 1)
-        await message.answer("\n".join(lines), reply_markup=kb.as_markup())
+        await message.answer(
+            views.agenda_entry_text(item, county, locale, settings.tz),
+            reply_markup=views.agenda_entry_keyboard(item.appointment),
+        )
 
 
-async def record_outcome(
+async def show_address(
     callback: CallbackQuery, callback_data: AgendaCb, session: AsyncSession, staff: StaffDTO
 ) -> None:
-    if callback_data.action == "address":
-        # Only to the staff member who asked, as a pop-up: never posted into a chat.
-        address = await booking.home_address(session, callback_data.id, staff_id=staff.id)
-        await callback.answer(address or _("This appointment was not found."), show_alert=True)
-        return
+    # Only to the staff member who asked, as a pop-up: never posted into a chat.
+    address = await booking.home_address(session, callback_data.id, staff_id=staff.id)
+    await callback.answer(address or _("This appointment was not found."), show_alert=True)
+
+
+async def _record_outcome(
+    callback: CallbackQuery, session: AsyncSession, staff: StaffDTO, appointment_id: int, outcome: str
+) -> None:
     try:
-        appt = await booking.mark_outcome(
-            session, staff_id=staff.id, appointment_id=callback_data.id, outcome=callback_data.action
-        )
+        appt = await booking.mark_outcome(session, staff_id=staff.id, appointment_id=appointment_id, outcome=outcome)
     except AppointmentNotFound:
         await callback.answer(_("This appointment was not found."), show_alert=True)
         return
     count = await booking.no_shows(session, appt.client_id)
-    await callback.answer(
-        (_("Marked as attended.") if appt.status == "attended" else _("Marked as no-show."))
-        + " "
-        + _("No-shows of this client: {count}").format(count=count)
-    )
+    await callback.answer(views.outcome_text(appt, count))
+
+
+async def mark_attended(
+    callback: CallbackQuery, callback_data: AgendaCb, session: AsyncSession, staff: StaffDTO
+) -> None:
+    await _record_outcome(callback, session, staff, callback_data.id, "attended")
+
+
+async def mark_no_show(
+    callback: CallbackQuery, callback_data: AgendaCb, session: AsyncSession, staff: StaffDTO
+) -> None:
+    await _record_outcome(callback, session, staff, callback_data.id, "no_show")
 
 
 async def block_time(
     message: Message, command: CommandObject, session: AsyncSession, settings: Settings, staff: StaffDTO
 ) -> None:
-    match = _BLOCK.match((command.args or "").strip())
-    usage = _("Usage: /block 2027-01-07 (whole day) or /block 2027-01-07 09:00-12:00 [reason]")
-    if not match:
-        await message.answer(usage)
+    request = parse_block(command.args or "", settings.tz)
+    if request is None:
+        await message.answer(views.block_usage())
         return
-    day_text, start_text, end_text, reason = match.groups()
-    try:
-        day = date.fromisoformat(day_text)
-        start_t = time.fromisoformat(start_text.zfill(5)) if start_text else time(0)
-        end_t = time.fromisoformat(end_text.zfill(5)) if end_text else None
-    except ValueError:
-        await message.answer(usage)
-        return
-    start = datetime.combine(day, start_t, tzinfo=settings.tz)
-    end = datetime.combine(day, end_t, tzinfo=settings.tz) if end_t else start + timedelta(days=1)
-    if end <= start:
-        await message.answer(usage)
-        return
-    await booking.block_time(session, staff_id=staff.id, start=start, end=end, reason=(reason or "blocked")[:32])
+    await booking.block_time(session, staff_id=staff.id, start=request.start, end=request.end, reason=request.reason)
     locale = get_i18n().current_locale
-    await message.answer(
-        _("Blocked: {day}, {start} – {end}. No new appointments will be offered then.").format(
-            day=fmt_date(day, locale, "EEE d MMM"),
-            start=fmt_time(start, locale, settings.tz),
-            end=fmt_time(end, locale, settings.tz),
-        )
-    )
+    await message.answer(views.blocked_text(request.day, request.start, request.end, locale, settings.tz))
 
 
 async def book_for_client(
@@ -128,12 +125,11 @@ async def book_for_client(
 ) -> None:
     """Start the booking conversation here, for the client with this reference."""
     reference = (command.args or "").strip().upper()
-    client_id = await session.scalar(select(Client.id).where(Client.reference == reference)) if reference else None
-    if client_id is None:
+    target = await clients.find_by_reference(session, reference) if reference else None
+    if target is None:
         await message.answer(_("No client with this reference. Usage: /bookfor K-ABC123"))
         return
-    await state.set_data({"on_behalf": int(client_id)})
-    target = await clients.get(session, int(client_id))
+    await state.set_data({"on_behalf": target.id})
     await message.answer(_("Booking for {reference}:").format(reference=html.escape(reference)))
     await start_booking(message, state, county, target)
 
@@ -145,5 +141,7 @@ def build_router() -> Router:
     router.message.register(show_agenda, Command("agenda"))
     router.message.register(block_time, Command("block"))
     router.message.register(book_for_client, Command("bookfor"), in_private_chat)
-    router.callback_query.register(record_outcome, AgendaCb.filter())
+    router.callback_query.register(mark_attended, AgendaCb.filter(F.action == "attended"))
+    router.callback_query.register(mark_no_show, AgendaCb.filter(F.action == "no_show"))
+    router.callback_query.register(show_address, AgendaCb.filter(F.action == "address"))
     return router

@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.county import County
-from bot.core.i18n import fmt_number, native_name
 from bot.services import clients
+from handlers.staff import views
 
 # Every staff command of every feature: a client who sends one is told it is for staff only.
 STAFF_COMMANDS = (
@@ -44,15 +44,9 @@ class IsStaff(BaseFilter):
 
 
 async def show_stats(message: Message, session: AsyncSession, county: County) -> None:
-    locale = get_i18n().current_locale
     by_language = await clients.count_by(session, "locale")
     by_town = await clients.count_by(session, "municipality")
-    lines = [_("<b>Clients by language</b>")]
-    lines += [f"{native_name(code) if code else '–'}: {fmt_number(n, locale)}" for code, n in by_language]
-    lines += ["", _("<b>Clients by municipality</b>")]
-    names = {m.key: m.name for m in county.municipalities}
-    lines += [f"{names.get(key or '', '–')}: {fmt_number(n, locale)}" for key, n in by_town]
-    await message.answer("\n".join(lines))
+    await message.answer(views.stats_text(by_language, by_town, county, get_i18n().current_locale))
 
 
 async def refuse_non_staff(message: Message) -> None:
