@@ -12,12 +12,12 @@ from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.services import booking
 from bot.services.dto import ClientDTO
-from bot.telegram.callbacks import MenuCb, ReminderCb
+from bot.telegram.callbacks import ReminderCb
+from handlers.booking import views
 
 
 async def confirm_attendance(
@@ -33,13 +33,9 @@ async def confirm_attendance(
         return
     await callback.answer(_("Thank you! We look forward to seeing you."))
     if isinstance(callback.message, Message):
-        kb = InlineKeyboardBuilder()
-        kb.button(
-            text=_("Cancel / reschedule"),
-            callback_data=ReminderCb(action="change", appointment_id=callback_data.appointment_id),
-        )
+        keyboard = views.after_attendance_keyboard(callback_data.appointment_id)
         with contextlib.suppress(TelegramBadRequest):  # the reminder keeps only the button that still makes sense
-            await callback.message.edit_reply_markup(reply_markup=kb.as_markup())
+            await callback.message.edit_reply_markup(reply_markup=keyboard)
 
 
 async def offer_change(callback: CallbackQuery, client: ClientDTO | None) -> None:
@@ -47,10 +43,9 @@ async def offer_change(callback: CallbackQuery, client: ClientDTO | None) -> Non
     await callback.answer()
     if client is None or not isinstance(callback.message, Message):
         return
-    kb = InlineKeyboardBuilder()
-    kb.button(text=_("My appointments"), callback_data=MenuCb(action="appointments"))
     await callback.message.answer(
-        _("You can cancel or move the appointment in “My appointments”."), reply_markup=kb.as_markup()
+        _("You can cancel or move the appointment in “My appointments”."),
+        reply_markup=views.my_appointments_keyboard(),
     )
 
 

@@ -306,6 +306,12 @@ async def providers_for(
     return tuple(providers)
 
 
+async def offices_for(session: AsyncSession, county: County, service: Service) -> list[str]:
+    """The offices where active staff provide the service, in the county file's order (a client picks one)."""
+    providers = await providers_for(session, county, service, home_visit=False)
+    return list(dict.fromkeys(p.office_key for p in providers if p.office_key))
+
+
 async def query_for(
     session: AsyncSession,
     county: County,

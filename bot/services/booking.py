@@ -8,8 +8,11 @@ can be forged.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -20,8 +23,9 @@ from bot.db.base import utcnow
 from bot.db.models import Client, Staff
 from bot.db.models_booking import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
 from bot.delivery import outbox
-from bot.services import audit
-from bot.services.availability import Slot
+from bot.services import audit, availability
+from bot.services.availability import Slot, SlotQuery
+from bot.services.dto import ClientDTO
 
 HOLD_MINUTES_DEFAULT = 15
 
@@ -55,6 +59,63 @@ class AgendaItem:
     appointment: AppointmentDTO
     client_reference: str
     staff_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class StaffNote:
+    """An appointment as its staff member is told about it: with the client's reference, never a name."""
+
+    appointment: AppointmentDTO
+    client_reference: str
+
+
+@dataclass(frozen=True, slots=True)
+class BookingDraft:
+    """What the client has chosen so far in the booking conversation, as kept in the FSM data between steps
+    (keys: service, office, address, reschedule, staff, ts, on_behalf). Only hints: every step re-checks them."""
+
+    service_key: str = ""
+    office_key: str | None = None
+    address: str | None = None
+    reschedule_id: int | None = None  # the appointment being moved
+    staff_id: int = 0  # the chosen slot, once a time is picked
+    ts: int = 0
+    on_behalf: int | None = None  # the client a staff member books for (/bookfor)
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> BookingDraft:
+        return cls(
+            service_key=data.get("service") or "",
+            office_key=data.get("office"),
+            address=data.get("address"),
+            reschedule_id=int(data["reschedule"]) if data.get("reschedule") else None,
+            staff_id=int(data.get("staff", 0)),
+            ts=int(data.get("ts", 0)),
+            on_behalf=int(data["on_behalf"]) if data.get("on_behalf") else None,
+        )
+
+    @property
+    def starts_at(self) -> datetime:
+        """The chosen slot's start (the epoch if none was chosen)."""
+        return datetime.fromtimestamp(self.ts, UTC)
+
+
+async def slot_query(
+    session: AsyncSession, county: County, draft: BookingDraft, client: ClientDTO, tz: ZoneInfo
+) -> SlotQuery | None:
+    """The free-slot query for the draft's service and office, for this client; None if the service is gone."""
+    service = county.service(draft.service_key)
+    if service is None:
+        return None
+    return await availability.query_for(
+        session,
+        county,
+        service,
+        tz=tz,
+        municipality=client.municipality,
+        case_manager_id=client.case_manager_id,
+        office_key=draft.office_key,
+    )
 
 
 def to_dto(row: Appointment) -> AppointmentDTO:
@@ -221,6 +282,20 @@ async def upcoming(session: AsyncSession, client_id: int) -> list[AppointmentDTO
         .order_by(Appointment.starts_at)
     )
     return [to_dto(r) for r in rows]
+
+
+async def staff_note(session: AsyncSession, appointment_id: int) -> StaffNote | None:
+    """The appointment with its client's reference, for the note to the staff member (whatever its status)."""
+    row = await session.execute(
+        select(Appointment, Client.reference)
+        .join(Client, Client.id == Appointment.client_id)
+        .where(Appointment.id == appointment_id)
+    )
+    found = row.first()
+    if found is None:
+        return None
+    appointment, reference = found
+    return StaffNote(to_dto(appointment), reference)
 
 
 async def home_address(session: AsyncSession, appointment_id: int, *, staff_id: int) -> str | None:

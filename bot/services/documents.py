@@ -208,6 +208,13 @@ async def get(session: AsyncSession, client_id: int, document_id: int) -> Docume
     return _dto(await _owned(session, client_id, document_id))
 
 
+async def current_expiry(session: AsyncSession, client_id: int | None, document_id: int) -> date | None:
+    """The document's expiry date now, or None if the client has deleted it (a queued reminder checks this)."""
+    return await session.scalar(
+        select(Document.expires_on).where(Document.id == document_id, Document.client_id == client_id)
+    )
+
+
 async def change_expiry(
     session: AsyncSession,
     *,

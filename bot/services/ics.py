@@ -7,8 +7,14 @@ same event on reschedule and removes it on cancellation (METHOD:CANCEL, STATUS:C
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from icalendar import Calendar, Event
+
+from bot.core.county import County
+
+if TYPE_CHECKING:
+    from bot.services.booking import AppointmentDTO
 
 PRODID = "-//kimbot//Kommunales Integrationsmanagement//DE"
 
@@ -48,3 +54,23 @@ def build_ics(
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     calendar.add_component(event)
     return calendar.to_ical()
+
+
+def for_appointment(
+    county: County, appt: AppointmentDTO, *, locale: str, stamp: datetime, cancelled: bool = False
+) -> bytes:
+    """The appointment's calendar file: the service's name and the documents to bring in the client's language."""
+    service = county.service(appt.service_key)
+    office = county.office(appt.office_key) if appt.office_key else None
+    return build_ics(
+        appointment_id=appt.id,
+        domain="kimbot." + county.name.lower().replace(" ", "-"),
+        summary=service.name_for(locale) if service else appt.service_key,
+        location=f"{office.name}, {office.address}" if office else "",
+        description=service.documents_for(locale) if service else "",
+        starts_at=appt.starts_at,
+        ends_at=appt.ends_at,
+        sequence=appt.sequence,
+        cancelled=cancelled,
+        stamp=stamp,
+    )

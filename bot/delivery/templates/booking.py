@@ -6,13 +6,10 @@ from __future__ import annotations
 import html
 
 from aiogram.utils.i18n import gettext as _
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.i18n import fmt_datetime, fmt_time
 from bot.db.base import utcnow
-from bot.db.models import Client
-from bot.db.models_booking import Appointment
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
 from bot.delivery.worker import Button, Rendered
@@ -51,15 +48,10 @@ async def render_waitlist_offer(ctx: RenderContext, session: AsyncSession, messa
 
 
 async def render_staff_event(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
-    row = await session.execute(
-        select(Appointment, Client.reference)
-        .join(Client, Client.id == Appointment.client_id)
-        .where(Appointment.id == int(message.params["appointment_id"]))
-    )
-    found = row.first()
-    if found is None:
+    note = await booking.staff_note(session, int(message.params["appointment_id"]))
+    if note is None:
         return None
-    appointment, reference = found
+    appointment, reference = note.appointment, note.client_reference
     service = ctx.county.service(appointment.service_key)
     labels = {
         "booked": _("New appointment"),

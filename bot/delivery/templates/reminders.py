@@ -7,18 +7,16 @@ from datetime import date
 
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.county import County
 from bot.core.i18n import fmt_date, fmt_datetime
 from bot.core.labels import doc_type_label
 from bot.db.base import utcnow
-from bot.db.models_documents import Document
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
 from bot.delivery.worker import Button, Rendered
-from bot.services import booking
+from bot.services import booking, documents
 from bot.services.documents import DOCUMENT_TEMPLATE
 from bot.telegram.callbacks import MenuCb, ReminderCb
 
@@ -37,9 +35,7 @@ def _documents_to_bring(county: County, locale: str) -> str | None:
 async def render_document_expiry(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
     params = message.params
     expires_on = date.fromisoformat(params["expires_on"])
-    current = await session.scalar(
-        select(Document.expires_on).where(Document.id == params["document_id"], Document.client_id == message.client_id)
-    )
+    current = await documents.current_expiry(session, message.client_id, params["document_id"])
     if current != expires_on:  # deleted or changed since the reminder was queued
         return None
     days = max((expires_on - utcnow().astimezone(ctx.tz).date()).days, 0)
