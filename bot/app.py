@@ -33,6 +33,7 @@ from bot.delivery.templates import reminders as reminder_templates
 from bot.delivery.templates import staff as staff_templates
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.jobs.broadcast_progress import BroadcastProgress, register_progress_job
+from bot.jobs.held_delivery import HeldDelivery
 from bot.jobs.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.translator import build_translator
@@ -45,6 +46,7 @@ from bot.telegram.middlewares import (
     UnitOfWorkMiddleware,
 )
 from bot.telegram.session import BotSession
+from bot.telegram.topics import ForumTopics
 from handlers import build_routers, errors
 from handlers.help import publish_commands
 
@@ -99,6 +101,7 @@ def build_dispatcher(
     storage: BaseStorage,
     isolation: BaseEventIsolation,
 ) -> Dispatcher:
+    topics = ForumTopics(settings, county, i18n)  # the handoff's staff forum, bound to each update's bot and session
     dp = Dispatcher(
         storage=storage,
         events_isolation=DisabledEventIsolation(),  # the lock is OneAtATimeMiddleware's, around the commit
@@ -107,6 +110,8 @@ def build_dispatcher(
         sessions=sessions,
         i18n=i18n,
         translator=build_translator(settings.translate_url),  # None when machine translation is off
+        topics=topics,
+        held_delivery=HeldDelivery(sessions, topics),  # flood protection's held messages, one batch per client
         disable_fsm=True,  # registered below, inside the unit of work, so FSM reads use the update's session
     )
     dp.update.outer_middleware(OneAtATimeMiddleware(dp.fsm, isolation))
@@ -159,6 +164,8 @@ class App:
     # Outbound messages (reminders, alerts): python-telegram-bot behind the outbox drain job.
     sender: TelegramSender | None = None
     worker: DeliveryWorker | None = None
+    # The handoff's deliveries of messages held by flood protection (tasks of this process).
+    held_delivery: HeldDelivery | None = None
 
     async def publish_commands(self) -> None:
         """The command menu Telegram shows, per language (the handlers' commands)."""
@@ -170,6 +177,8 @@ class App:
         self.closed = True
         if self.scheduler.running:
             self.scheduler.shutdown(wait=False)
+        if self.held_delivery is not None:
+            await self.held_delivery.close()
         await self.storage.close()
         await self.isolation.close()
         await self.bot.session.close()
@@ -218,4 +227,5 @@ async def build_app(
         scheduler=jobs,
         sender=sender,
         worker=worker,
+        held_delivery=dispatcher["held_delivery"],
     )

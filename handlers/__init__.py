@@ -15,11 +15,8 @@ and then /help in groups. Every call builds fresh routers, so every dispatcher (
 
 from aiogram import Router
 
+from handlers import booking, broadcasts, documents, language, menu, onboarding, privacy, reminders
 from handlers import help as help_
-from handlers import language, menu, onboarding, privacy, reminders
-from handlers.booking import flow as booking
-from handlers.broadcasts import compose as broadcasts
-from handlers.documents import flow as documents
 from handlers.filters import from_private_chat, in_private_chat
 from handlers.handoff import client_side as handoff_client
 from handlers.handoff import staff_side as handoff_staff

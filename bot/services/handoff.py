@@ -2,13 +2,14 @@
 
 Telegram-free. Keeps, per client, the topic and its header card, per-conversation flags (auto reply, absence
 notice, mention), the message pairs (Telegram ids of the original and its copy – never the text unless the county
-keeps a transcript), assignment (claim, assign), staff absences and who answers instead.
+keeps a transcript), assignment (claim, assign), staff absences and who answers instead. The rules that use these
+flags (mention once, absence notice, auto reply, flood hold) are decisions in `handoff_rules`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import case, func, or_, select, update
@@ -22,8 +23,6 @@ from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
 
 INTAKE = "intake"
-# A client's line is "theirs" again after a staff answer: the next message mentions the case manager again.
-MENTION_INTERVAL = timedelta(hours=4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -197,15 +196,6 @@ async def staff_answered(session: AsyncSession, client_id: int) -> None:
     await session.flush()
 
 
-def should_mention(conv: ConversationDTO, now: datetime) -> bool:
-    """Mention the case manager on the first client message of a turn, not on every message."""
-    if conv.mentioned_at is None:
-        return True
-    if conv.last_staff_message_at is not None and conv.last_staff_message_at >= conv.mentioned_at:
-        return True
-    return now - conv.mentioned_at > MENTION_INTERVAL
-
-
 async def close(session: AsyncSession, client_id: int, staff_id: int) -> None:
     row = await _conversation_row(session, client_id)
     row.status = "closed"
@@ -336,13 +326,6 @@ async def staff_by_id(session: AsyncSession, staff_id: int | None) -> StaffDTO |
         return None
     row = await session.get(Staff, staff_id)
     return staff_service.to_dto(row) if row is not None and row.active else None
-
-
-async def case_managers(session: AsyncSession) -> list[StaffDTO]:
-    rows = await session.scalars(
-        select(Staff).where(Staff.active.is_(True), Staff.role == "case_manager").order_by(Staff.display_name)
-    )
-    return [staff_service.to_dto(r) for r in rows.all()]
 
 
 async def claim(session: AsyncSession, client_id: int, staff_id: int) -> bool:
