@@ -1,6 +1,6 @@
-"""Callback data factories (short prefixes: Telegram allows 64 bytes) and the keyboards built from them.
-
-Callback data is never trusted: handlers re-load whatever an id points to, with the caller's id.
+"""The keyboards several client flows share: the main menu, languages, municipalities, the privacy choices. Their
+callback data is in bot/telegram/callbacks.py; it is never trusted: handlers re-load whatever an id points to, with
+the caller's id.
 """
 
 from __future__ import annotations

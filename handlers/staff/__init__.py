@@ -1,1 +1,1 @@
-"""Staff: who counts as staff (the `IsStaff` filter), staff commands (`/stats`, `/clients`) and the agenda."""
+"""Staff: who counts as staff (the `IsStaff` filter), staff commands (`/stats`), the agenda, /block and /bookfor."""
