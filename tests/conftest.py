@@ -3,23 +3,20 @@ the Bot API emulator on 127.0.0.1, and kimbot itself – built by the production
 
 from __future__ import annotations
 
-import asyncio
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.app import App, build_app
+from bot.app import build_app
 from bot.core.config import Settings
+from bot.db.migrate import upgrade
 from bot.emulator import BotAPIEmulator
-from bot.runtime import run
-
-TOKEN = "123456789:TEST-token-for-the-emulator-only"
-STAFF_GROUP = -1001000000001
+from tests.support import STAFF_GROUP, TOKEN, Running
 
 
 def _env_database_url() -> str | None:
@@ -74,10 +71,28 @@ async def emulator() -> AsyncIterator[BotAPIEmulator]:
         await emu.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An SQLite database migrated to the newest schema once per run: kimbot's start-up finds it there and skips
+    Alembic, which otherwise took about half a second of every test that starts kimbot."""
+    path = tmp_path_factory.mktemp("template") / "kimbot.db"
+    upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
 @pytest.fixture
-def settings(emulator: BotAPIEmulator, database_url: str, redis_url: str | None, tmp_path: Path) -> Settings:
+def settings(
+    emulator: BotAPIEmulator, database_url: str, redis_url: str | None, tmp_path: Path, migrated_sqlite: Path
+) -> Settings:
+    """kimbot's settings for the test's emulator and database. A new SQLite database starts as a copy of the
+    migrated one (`database_url` alone stays empty, for the tests of the migrations themselves)."""
+    database = tmp_path / "kimbot.db"
+    if database_url == f"sqlite+aiosqlite:///{database}" and not database.exists():
+        for suffix in ("", "-wal", "-shm"):
+            if (source := Path(f"{migrated_sqlite}{suffix}")).exists():
+                shutil.copyfile(source, f"{database}{suffix}")
     return Settings(
-        BOT_TOKEN=TOKEN,
+        BOT_TOKEN=TOKEN,  # type: ignore[arg-type]  # pydantic turns it into a SecretStr
         TELEGRAM_API_URL=emulator.base_url,
         DATABASE_URL=database_url,
         REDIS_URL=redis_url or "",
@@ -87,56 +102,6 @@ def settings(emulator: BotAPIEmulator, database_url: str, redis_url: str | None,
         POLLING_TIMEOUT=1,
         _env_file=None,
     )  # type: ignore[call-arg]
-
-
-class Running:
-    """kimbot polling the emulator in this event loop, through the same `bot.runtime.run` as `kimbot run`
-    (the scheduler is not started: tests drive time-based jobs themselves)."""
-
-    def __init__(self, app: App, emulator: BotAPIEmulator):
-        self.app = app
-        self.emu = emulator
-        self.task: asyncio.Task[None] | None = None
-        self.stopping = asyncio.Event()
-
-    async def start(self) -> None:
-        self.task = asyncio.create_task(run(self.app, stop=self.stopping, start_scheduler=False))
-        await self.emu.wait_for(lambda: any(c.method == "deletewebhook" for c in self.emu.calls))
-
-    async def stop(self) -> None:
-        if self.task is not None:
-            self.stopping.set()
-            await asyncio.wait_for(self.task, 15)
-        await self.app.close()
-
-    async def say(self, user_id: int, text: str, **kwargs: Any) -> dict[str, Any]:
-        """The user sends text; returns the bot's newest message in the chat once it has answered and gone quiet."""
-        chat_id = kwargs.get("chat_id", user_id)
-        before = self.emu.last_message_id(chat_id)
-        await self.emu.send_message(user_id, text, **kwargs)
-        await self.emu.wait_for_message(chat_id, after=before + 1)
-        return await self.settle(chat_id)
-
-    async def tap(self, user_id: int, message: dict[str, Any], button: str, *, edits: bool = False) -> dict[str, Any]:
-        """The user taps a button by its text. Returns the bot's newest message once it has gone quiet: a new one,
-        or with edits=True the tapped message as edited."""
-        chat_id = message["chat"]["id"]
-        before = self.emu.last_message_id(chat_id)
-        callback_id = await self.emu.press(user_id, message, text=button)
-        await self.emu.wait_for(lambda: self.emu.callback_answers.get(callback_id) is not None)
-        if edits:
-            await self.settle(chat_id)
-            return self.emu.messages[(chat_id, message["message_id"])]
-        await self.emu.wait_for_message(chat_id, after=before)
-        return await self.settle(chat_id)
-
-    async def settle(self, chat_id: int, quiet: float = 0.3) -> dict[str, Any]:
-        """Wait until the bot has made no call for `quiet` seconds; return its newest message in the chat."""
-        count = -1
-        while count != len(self.emu.calls):
-            count = len(self.emu.calls)
-            await asyncio.sleep(quiet)
-        return self.emu.last_bot_message(chat_id)
 
 
 @pytest.fixture

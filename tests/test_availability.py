@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, time, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,8 +15,8 @@ from bot.db.models import Client, Staff
 from bot.services import availability, booking
 from bot.services.availability import Provider, SlotQuery, candidate_slots, to_utc
 from bot.services.booking import SlotTaken
+from tests.support import BERLIN
 
-BERLIN = ZoneInfo("Europe/Berlin")
 NIGHT = "00:00-05:00"
 
 
@@ -136,7 +136,7 @@ def test_home_visits_only_on_outreach_days_in_the_clients_municipality() -> None
 
 
 @pytest.fixture
-async def session(database_url: str) -> AsyncSession:
+async def session(database_url: str) -> AsyncIterator[AsyncSession]:
     await upgrade_async(database_url)
     engine = create_engine(database_url)
     sessions = create_session_factory(engine)
@@ -144,7 +144,7 @@ async def session(database_url: str) -> AsyncSession:
         s.add(Staff(id=1, telegram_id=1, display_name="P", role="case_manager", languages=["de"]))
         s.add_all([Client(id=i, telegram_id=100 + i, reference=f"K-{i}", locale="en") for i in (1, 2)])
         await s.commit()
-        yield s  # type: ignore[misc]
+        yield s
     await engine.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from icalendar import Calendar
 from sqlalchemy import select
@@ -10,28 +11,11 @@ from sqlalchemy import select
 from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
+from tests.support import Running, book_first_free, button_texts, onboard
 
 
-def _ics(emulator: BotAPIEmulator, message: dict) -> Calendar:  # type: ignore[type-arg]
+def _ics(emulator: BotAPIEmulator, message: dict[str, Any]) -> Calendar:
     return Calendar.from_ical(emulator.file_content(message["document"]["file_id"]))
-
-
-async def book_first_free(
-    kimbot: Running, user_id: int, service: str, office: str | None = None, day_index: int = 2
-) -> dict:  # type: ignore[type-arg]
-    """Book the first time on the `day_index`-th offered day (a few days ahead, so a 24 h reminder is due)."""
-    menu = kimbot.emu.last_bot_message(user_id)
-    services = await kimbot.tap(user_id, menu, "Book an appointment")
-    step = await kimbot.tap(user_id, services, service)
-    if office is not None:
-        step = await kimbot.tap(user_id, step, office)
-    days = step
-    times = await kimbot.tap(user_id, days, button_texts(days)[day_index])
-    summary = await kimbot.tap(user_id, times, button_texts(times)[0])
-    assert "Please check your appointment" in summary["text"]
-    return await kimbot.tap(user_id, summary, "✅ Confirm")
 
 
 async def test_book_reschedule_cancel(kimbot: Running, emulator: BotAPIEmulator) -> None:
@@ -43,7 +27,7 @@ async def test_book_reschedule_cancel(kimbot: Running, emulator: BotAPIEmulator)
     calendar = _ics(emulator, confirmation)
     event = next(iter(calendar.walk("VEVENT")))
     uid = str(event["UID"])
-    assert int(event["SEQUENCE"]) == 0
+    assert int(event["SEQUENCE"]) == 0  # type: ignore[arg-type]
     assert "Jülicher Ring 32" in str(event["LOCATION"])
     start = event.decoded("DTSTART")
     assert start.tzinfo is not None and start.utcoffset().total_seconds() == 0
@@ -62,7 +46,7 @@ async def test_book_reschedule_cancel(kimbot: Running, emulator: BotAPIEmulator)
     moved = await kimbot.tap(901, summary, "✅ Confirm")
     assert "moved" in moved["caption"]
     event = next(iter(_ics(emulator, moved).walk("VEVENT")))
-    assert str(event["UID"]) == uid and int(event["SEQUENCE"]) == 1
+    assert str(event["UID"]) == uid and int(event["SEQUENCE"]) == 1  # type: ignore[arg-type]
     assert event.decoded("DTSTART") > start
 
     listing = await kimbot.say(901, "/appointments")
@@ -72,7 +56,7 @@ async def test_book_reschedule_cancel(kimbot: Running, emulator: BotAPIEmulator)
     calendar = _ics(emulator, cancelled)
     assert str(calendar["METHOD"]) == "CANCEL"
     event = next(iter(calendar.walk("VEVENT")))
-    assert str(event["UID"]) == uid and int(event["SEQUENCE"]) == 2 and str(event["STATUS"]) == "CANCELLED"
+    assert str(event["UID"]) == uid and int(event["SEQUENCE"]) == 2 and str(event["STATUS"]) == "CANCELLED"  # type: ignore[arg-type]
     async with kimbot.app.sessions() as session:
         rows = (await session.scalars(select(Appointment))).all()
         assert [(r.status, r.sequence) for r in rows] == [("cancelled", 2)]

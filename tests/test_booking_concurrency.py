@@ -11,11 +11,9 @@ from sqlalchemy import func, select
 from bot.db.models_booking import Appointment
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
-from tests.conftest import Running
-from tests.helpers import button_texts
+from tests.support import OFFICE, Running, button_texts
 
 CLIENTS = 50
-OFFICE = "Kommunales Integrationszentrum Kreis Euskirchen"
 
 
 async def _step(emulator: BotAPIEmulator, user_id: int, message: dict[str, Any], button: str) -> dict[str, Any]:

@@ -12,13 +12,7 @@ from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.telegram.callbacks import ApptCb
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
-from tests.test_booking import book_first_free
-
-OFFICE = "Kommunales Integrationszentrum Kreis Euskirchen"
-SERVICE = "Case management consultation"
-ANNA = 100000001
+from tests.support import ANNA, OFFICE, SERVICE, Running, book_first_free, button_texts, onboard
 
 
 async def test_cancel_with_another_clients_id_is_not_found(kimbot: Running, emulator: BotAPIEmulator) -> None:
@@ -31,7 +25,11 @@ async def test_cancel_with_another_clients_id_is_not_found(kimbot: Running, emul
     for action in ("cancel_yes", "move", "accept"):
         forged = ApptCb(action=action, id=victim.id).pack()
         callback_id = await emulator.press(1102, menu, data=forged, forge=True)
-        await emulator.wait_for(lambda cid=callback_id: emulator.callback_answers.get(cid) is not None)
+
+        def answered(cid: str = callback_id) -> bool:
+            return emulator.callback_answers.get(cid) is not None
+
+        await emulator.wait_for(answered)
         answer = emulator.callback_answers[callback_id]
         assert answer is not None and answer["text"] == "This appointment was not found."
     async with kimbot.app.sessions() as session:
@@ -107,6 +105,7 @@ async def test_staff_agenda_marks_no_show(kimbot: Running, emulator: BotAPIEmula
     assert no_show in button_texts(card)
     callback_id = await emulator.press(ANNA, card, text=no_show)
     await emulator.wait_for(lambda: emulator.callback_answers.get(callback_id) is not None)
+    await kimbot.settle(ANNA)  # the answer goes out before the update commits
     answer = emulator.callback_answers[callback_id]
     assert answer is not None and answer["text"].endswith("1")
     async with kimbot.app.sessions() as session:

@@ -20,36 +20,9 @@ from bot.db.models_broadcasts import Broadcast
 from bot.db.models_outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.emulator import BotAPIEmulator
+from bot.jobs.broadcast_progress import PROGRESS_JOB_ID
 from bot.telegram.callbacks import BcRunCb
-from handlers.broadcasts.compose import PROGRESS_JOB_ID
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
-
-ADMIN = 100000009  # role "admin" in the example county; speaks de, en
-CASE_MANAGER = 100000001  # Anna, role "case_manager"
-
-
-def t(kimbot: Running, text: str, locale: str = "de") -> str:
-    """A UI string as the admin (German first) sees it."""
-    return str(kimbot.app.i18n.gettext(text, locale=locale))
-
-
-async def add_clients(kimbot: Running, emulator: BotAPIEmulator, specs: list[tuple[int, str]], **extra: Any) -> None:
-    """Clients as onboarding leaves them (telegram id, language), written straight into the database."""
-    async with kimbot.app.sessions() as session, session.begin():
-        for telegram_id, locale in specs:
-            emulator.add_user(telegram_id, f"Client {telegram_id}", language_code=locale)
-            session.add(
-                Client(
-                    telegram_id=telegram_id,
-                    reference=f"K-T{telegram_id}",
-                    locale=locale,
-                    municipality=extra.get("municipality", "euskirchen"),
-                    privacy_acknowledged_at=utcnow(),
-                    reachable=extra.get("reachable", True),
-                    announcements_opt_out=extra.get("opted_out", False),
-                )
-            )
+from tests.support import ADMIN, ANNA, Running, add_clients, button_texts, onboard, send, t
 
 
 async def compose(
@@ -84,12 +57,6 @@ async def compose(
     confirmation = await kimbot.tap(ADMIN, when, t(kimbot, "Now"))
     shown = [m for m in emulator.bot_messages(ADMIN) if before < m["message_id"] < confirmation["message_id"]]
     return confirmation, shown[1:]  # the first is the summary
-
-
-async def send(kimbot: Running, confirmation: dict[str, Any]) -> dict[str, Any]:
-    """Tap "Send to N clients"; returns the progress message."""
-    button = next(b for b in button_texts(confirmation) if b.startswith(t(kimbot, "Send to {count} clients")[:7]))
-    return await kimbot.tap(ADMIN, confirmation, button)
 
 
 async def tick(kimbot: Running) -> int:
@@ -216,8 +183,8 @@ async def test_pause_resume_and_cancel(kimbot: Running, emulator: BotAPIEmulator
 
 
 async def test_only_admins_compose(kimbot: Running, emulator: BotAPIEmulator) -> None:
-    emulator.add_user(CASE_MANAGER, "Anna", language_code="de")
-    refused = await kimbot.say(CASE_MANAGER, "/broadcast")
+    emulator.add_user(ANNA, "Anna", language_code="de")
+    refused = await kimbot.say(ANNA, "/broadcast")
     assert refused["text"] == t(kimbot, "Only administrators can send broadcasts.")
     await onboard(kimbot, emulator, 3301)
     client = await kimbot.say(3301, "/broadcast")
@@ -299,7 +266,7 @@ async def test_reminder_due_during_broadcast_is_delivered_within_5_seconds(
     reminder_chat = chats[-1]
     async with kimbot.app.sessions() as session, session.begin():
         client = await session.scalar(select(Client).where(Client.telegram_id == reminder_chat))
-        anna = await session.scalar(select(Staff).where(Staff.telegram_id == CASE_MANAGER))
+        anna = await session.scalar(select(Staff).where(Staff.telegram_id == ANNA))
         assert client is not None and anna is not None
         start = utcnow() + timedelta(hours=2)
         appointment = Appointment(

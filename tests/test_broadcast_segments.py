@@ -19,10 +19,7 @@ from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import broadcasts
 from bot.services.broadcasts import Segment
-from tests.conftest import Running
-from tests.fake_libretranslate import FakeLibreTranslate
-from tests.helpers import button_texts
-from tests.test_broadcast import ADMIN, add_clients, send, t
+from tests.support import ADMIN, FakeLibreTranslate, Running, add_clients, button_texts, send, t
 
 
 async def test_segments_combine_and_exclusions_are_counted(kimbot: Running) -> None:

@@ -6,28 +6,30 @@ import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import cast
 
 import pytest
+from babel.messages.catalog import Catalog, Message
 from babel.messages.plurals import get_plural
 from babel.messages.pofile import read_po
 
 from bot.core.i18n import SUPPORTED_LOCALES
 from bot.emulator.markup import html_to_text
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 LOCALES = ROOT / "locales"
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}")
 COMMAND = re.compile(r"(?<![\w/])/[a-z_]+")
 TAG = re.compile(r"</?[a-z-]+")
 
 
-def _catalog(locale: str):  # type: ignore[no-untyped-def]
+def _catalog(locale: str) -> Catalog:
     with (LOCALES / locale / "LC_MESSAGES" / "messages.po").open("rb") as fh:
         return read_po(fh, locale=locale)
 
 
-def _strings(message) -> list[str]:  # type: ignore[no-untyped-def]
-    return list(message.string) if isinstance(message.string, tuple | list) else [message.string]
+def _strings(message: Message) -> list[str]:
+    return list(message.string) if isinstance(message.string, tuple | list) else [cast(str, message.string)]
 
 
 def test_thirteen_or_more_catalogs() -> None:
@@ -74,7 +76,7 @@ def test_catalog_complete_and_consistent(locale: str) -> None:
     assert not problems, f"{locale}: {len(problems)} problem(s): " + "; ".join(problems[:12])
 
 
-def _template():  # type: ignore[no-untyped-def]
+def _template() -> Catalog:
     with (LOCALES / "messages.pot").open("rb") as fh:
         return read_po(fh)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -15,7 +16,7 @@ from bot.core.county import CountyFileError, load_county
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
 
-def _settings(**env: object) -> Settings:
+def _settings(**env: Any) -> Settings:
     return Settings(_env_file=None, **env)  # type: ignore[call-arg]
 
 

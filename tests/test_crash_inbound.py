@@ -16,8 +16,7 @@ from bot.db.models import InboundUpdate
 from bot.emulator import BotAPIEmulator
 from bot.services import clients
 from bot.telegram.inbound import UPDATE_CONCURRENCY
-from tests.test_restart import _start_kimbot
-from tests.test_two_instances import _free_port, _healthy, _start
+from tests.support import free_port, start_polling_process, start_webhook_process, wait_healthy
 
 USERS = 50
 PER_USER = 10
@@ -28,15 +27,15 @@ async def test_kill_minus_nine_with_500_messages_in_flight(
     settings: Settings, emulator: BotAPIEmulator, mode: str
 ) -> None:
     users = list(range(20_001, 20_001 + USERS))
-    port = _free_port()
+    port = free_port()
 
     async def start() -> asyncio.subprocess.Process:
         if mode == "webhook":  # Telegram (the emulator) posts straight to the bot's port
-            process = await _start(settings, emulator, port, port)
-            await _healthy(port)
+            process = await start_webhook_process(settings, emulator, port, port)
+            await wait_healthy(port)
             await emulator.wait_for(lambda: any(c.method == "setwebhook" for c in emulator.calls), 60)
             return process
-        return await _start_kimbot(settings, emulator)
+        return await start_polling_process(settings, emulator)
 
     first = await start()
     engine = create_engine(settings.database_url)

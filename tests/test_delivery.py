@@ -19,7 +19,7 @@ from bot.delivery.renderer import MessageRenderer
 from bot.delivery.worker import Rendered, split_html
 from bot.emulator import BotAPIEmulator
 from bot.emulator.markup import html_to_text
-from tests.conftest import STAFF_GROUP, Running
+from tests.support import STAFF_GROUP, Running
 
 TEST_TEMPLATE = "test_text"
 

@@ -10,7 +10,6 @@ import signal
 import sys
 from collections import Counter
 from datetime import date, timedelta
-from pathlib import Path
 
 from sqlalchemy import func, select, update
 
@@ -21,8 +20,8 @@ from bot.db.models import Client
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import documents
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 FIRST_CHAT = 20_000
 COUNT = 1000
 

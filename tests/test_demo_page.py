@@ -35,8 +35,8 @@ from selenium.webdriver.remote.webelement import WebElement
 from selenium.webdriver.support.ui import Select, WebDriverWait
 
 from bot.demo import DEMO_CLIENT_ID
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 # The README's picture is refreshed with KIMBOT_UPDATE_SCREENSHOT=1; otherwise the shot goes to var/ (untracked).

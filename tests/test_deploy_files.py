@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import Any
 
 import yaml
 
 from bot.core.config import Settings
+from tests.support import ROOT
 
-ROOT = Path(__file__).resolve().parent.parent
 SETTINGS = {field.alias for field in Settings.model_fields.values() if field.alias}
 COMPOSE_ONLY = {"POSTGRES_PASSWORD"}
 
 
-def _compose() -> dict:  # type: ignore[type-arg]
+def _compose() -> dict[str, Any]:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text(encoding="utf-8"))
 
 

@@ -5,7 +5,6 @@ what to do, what to bring and a booking button; staff /expiring."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -15,10 +14,8 @@ from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import documents
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
+from tests.support import BERLIN, Running, button_texts, onboard
 
-BERLIN = ZoneInfo("Europe/Berlin")
 ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator
 
 import pytest
 import telegram.error
@@ -23,9 +24,9 @@ from bot.emulator import BotAPIEmulator
 
 
 @pytest.fixture
-async def aiogram_bot(settings: Settings) -> Bot:
+async def aiogram_bot(settings: Settings) -> AsyncIterator[Bot]:
     bot = build_bot(settings)
-    yield bot  # type: ignore[misc]
+    yield bot
     await bot.session.close()
 
 

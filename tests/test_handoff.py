@@ -4,7 +4,6 @@ office hours, absence and blocked clients."""
 
 from __future__ import annotations
 
-import asyncio
 import json
 from datetime import UTC, date, datetime
 from typing import Any
@@ -16,15 +15,11 @@ from bot.core.i18n import fmt_datetime
 from bot.db.models import Client
 from bot.db.models_handoff import Conversation, RelayMessage
 from bot.emulator import BotAPIEmulator
-from bot.services import clients, documents, office_hours
+from bot.services import documents, office_hours, privacy
 from bot.telegram.callbacks import ClaimCb, IdNoticeCb
 from handlers.handoff import client_side as relay
-from tests.conftest import STAFF_GROUP, Running
-from tests.helpers import onboard
+from tests.support import ANNA, STAFF_GROUP, YUSUF, Running, in_topic, onboard, staff_user, thread_of
 
-ANNA = 100000001  # case manager (office "ki") in the example county
-YUSUF = 100000002  # case manager
-ADMIN = 100000009
 TUESDAY_MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)  # 10:00 in Euskirchen: the offices are open
 SATURDAY = datetime(2026, 12, 5, 15, 0, tzinfo=UTC)
 
@@ -40,31 +35,6 @@ async def client_row(kimbot: Running, telegram_id: int) -> Client:
         row = await session.scalar(select(Client).where(Client.telegram_id == telegram_id))
         assert row is not None
         return row
-
-
-async def thread_of(kimbot: Running, telegram_id: int) -> int:
-    async def find() -> int | None:
-        async with kimbot.app.sessions() as session:
-            return await session.scalar(
-                select(Conversation.thread_id).join(Client).where(Client.telegram_id == telegram_id)
-            )
-
-    for _ in range(100):
-        if (thread := await find()) is not None:
-            return thread
-        await asyncio.sleep(0.05)
-    raise AssertionError("no topic")
-
-
-async def in_topic(emulator: BotAPIEmulator, thread: int, predicate: Any) -> dict[str, Any]:
-    result: dict[str, Any] = await emulator.wait_for(
-        lambda: next((m for m in emulator.topic_messages(STAFF_GROUP, thread) if predicate(m)), None)
-    )
-    return result
-
-
-def staff_user(emulator: BotAPIEmulator, user_id: int) -> None:
-    emulator.add_user(user_id, "Staff", language_code="de")
 
 
 async def test_arabic_text_photo_and_voice_arrive_in_the_clients_topic(
@@ -371,14 +341,14 @@ async def test_export_lists_the_conversation_without_text_and_erase_removes_it(
     await kimbot.settle(STAFF_GROUP)
     client = await client_row(kimbot, 810)
     async with kimbot.app.sessions() as session, session.begin():
-        data = await clients.export(session, client.id)
+        data = await privacy.export(session, client.id)
     chat = data["case_manager_chat"]
     assert chat["conversation"]["status"] == "open"
     assert [(m["direction"], m["type"]) for m in chat["messages"]] == [("to_case_manager", "text")]
     assert "Frage" not in json.dumps(data, ensure_ascii=False)
 
     async with kimbot.app.sessions() as session, session.begin():
-        await clients.erase(session, client.id)
+        await privacy.erase(session, client.id)
     async with kimbot.app.sessions() as session:
         for model in (Conversation, RelayMessage):
             assert await session.scalar(select(func.count()).select_from(model)) == 0

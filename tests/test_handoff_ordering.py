@@ -27,10 +27,8 @@ from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
 from bot.telegram import middlewares
 from bot.telegram.isolation import OrderedEventIsolation
-from tests.conftest import STAFF_GROUP, Running
-from tests.helpers import onboard
+from tests.support import ANNA, STAFF_GROUP, Running, onboard
 
-ANNA = 100000001
 SLOW_COMMIT_SECONDS = 2.0  # longer than the staff side's grace for a topic nobody in this process is creating
 # The per-chat lock of polling (in the process), and with Redis also the one behind a webhook (through Redis).
 LOCKS = ["polling", "webhook"] if os.environ.get("REDIS_URL") else ["polling"]

@@ -12,10 +12,7 @@ import pytest
 from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
-from tests.conftest import STAFF_GROUP, Running
-from tests.fake_libretranslate import FakeLibreTranslate
-from tests.helpers import onboard
-from tests.test_handoff import ANNA, in_topic, staff_user, thread_of
+from tests.support import ANNA, STAFF_GROUP, FakeLibreTranslate, Running, in_topic, onboard, staff_user, thread_of
 
 
 @pytest.fixture(autouse=True)
@@ -84,9 +81,8 @@ async def test_translator_down_still_delivers(
 async def test_slow_translator_gives_up_after_the_timeout(
     kimbot: Running, emulator: BotAPIEmulator, translator: FakeLibreTranslate, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from bot.services import translator as translator_module
 
-    monkeypatch.setattr(translator_module, "DEFAULT_TIMEOUT", 0.3)
+    monkeypatch.setattr(kimbot.app.dispatcher["translator"], "timeout", 0.3)
     translator.delay = 2.0
     await onboard(kimbot, emulator, 903, language="fa")
     await emulator.send_message(903, "سلام")

@@ -6,14 +6,12 @@ import os
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
 from bot.core import i18n
 from bot.core.i18n import LRI, PDI, ensure_compiled, fmt_datetime, fmt_number, is_rtl, map_language_code, native_name
-
-BERLIN = ZoneInfo("Europe/Berlin")
+from tests.support import BERLIN
 
 
 @pytest.mark.parametrize(

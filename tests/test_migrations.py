@@ -4,15 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import sys
+from typing import Any
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy.engine import Connection
 
 from bot.db.base import Base
 from bot.db.engine import create_engine
 from bot.db.migrate import HEAD, alembic_config, upgrade_async
-from tests.test_restart import ROOT
+from tests.support import ROOT
 
 
 def test_one_head_and_it_is_the_one_kimbot_checks_for() -> None:
@@ -40,7 +42,7 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
     await upgrade_async(database_url)
     engine = create_engine(database_url)
 
-    def diff(connection):  # type: ignore[no-untyped-def]
+    def diff(connection: Connection) -> list[Any]:
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         return compare_metadata(context, Base.metadata)
 

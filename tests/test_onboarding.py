@@ -7,7 +7,7 @@ from sqlalchemy import select
 from bot.core.i18n import LRI
 from bot.db.models import Client
 from bot.emulator import BotAPIEmulator
-from tests.conftest import Running
+from tests.support import Running
 
 
 async def test_arabic_client_from_start_to_menu_then_ukrainian(kimbot: Running, emulator: BotAPIEmulator) -> None:

@@ -11,8 +11,7 @@ from sqlalchemy import func, select, text, update
 from bot.db.base import utcnow
 from bot.db.models import AuditEntry, Client, FsmRecord, InboundUpdate
 from bot.emulator import BotAPIEmulator
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
+from tests.support import Running, button_texts, onboard
 
 
 async def test_export_then_erase_leaves_nothing(kimbot: Running, emulator: BotAPIEmulator) -> None:

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from bot.db.models import AuditEntry, Client
 from bot.services import clients, privacy
-from tests.conftest import Running
+from tests.support import Running
 
 
 async def test_export_holds_every_part_and_is_audited(kimbot: Running) -> None:

@@ -19,11 +19,10 @@ from bot.db.models import Client
 from bot.db.models_handoff import RelayMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import clients, office_hours
-from tests.conftest import STAFF_GROUP, Running
+from tests.support import ANNA, STAFF_GROUP, Running
 
 CLIENTS = int(os.environ.get("RELAY_LOAD_CLIENTS", "40"))
 MESSAGES = 10
-ANNA = 100000001
 FIRST = 20_000
 
 
@@ -93,7 +92,7 @@ async def test_200_clients_10_messages_each_while_staff_answer(kimbot: Running, 
         assert time.monotonic() < deadline, (copies_in_topics(), answers_delivered())
         await asyncio.sleep(0.2)
     elapsed = time.monotonic() - started
-    await kimbot.settle(STAFF_GROUP, quiet=0.5)
+    await kimbot.settle(STAFF_GROUP)
 
     threads = {
         references[t["name"].split(" · ")[0]]: thread

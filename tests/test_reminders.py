@@ -5,39 +5,14 @@ whose handlers re-check ownership."""
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from bot.db.models import Client, Staff
 from bot.db.models_booking import Appointment
 from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
-from bot.services import booking
-from bot.services.availability import Slot
 from bot.telegram.callbacks import ReminderCb
-from tests.conftest import Running
-from tests.helpers import button_texts, onboard
-
-BERLIN = ZoneInfo("Europe/Berlin")
-# Summer time starts on Sunday 28 March 2027 at 02:00; the appointment is on the Monday after, 10:00 office time.
-APPOINTMENT = datetime(2027, 3, 29, 10, 0, tzinfo=BERLIN)
-
-
-async def _book(kimbot: Running, telegram_id: int) -> int:
-    service = kimbot.app.county.service("kim-consultation")
-    assert service is not None
-    async with kimbot.app.sessions() as session, session.begin():
-        client_id = await session.scalar(select(Client.id).where(Client.telegram_id == telegram_id))
-        staff_id = await session.scalar(select(Staff.id).where(Staff.telegram_id == 100000001))
-        assert client_id is not None and staff_id is not None
-        starts = APPOINTMENT.astimezone(UTC)
-        ends = starts + timedelta(minutes=service.duration_minutes)
-        slot = Slot(
-            staff_id=staff_id, office_key="ki", starts_at=starts, ends_at=ends, busy_from=starts, busy_until=ends
-        )
-        booked = await booking.book(session, client_id=client_id, slot=slot, service=service)
-        return booked.id
+from tests.support import BERLIN, Running, book_appointment, button_texts, onboard
 
 
 async def test_24h_reminder_on_monday_after_spring_change_fires_at_wall_time(
@@ -45,7 +20,7 @@ async def test_24h_reminder_on_monday_after_spring_change_fires_at_wall_time(
 ) -> None:
     await onboard(kimbot, emulator, 711)
     emulator.add_user(100000001, "Anna")
-    appointment_id = await _book(kimbot, 711)
+    appointment_id = await book_appointment(kimbot, 711)
 
     async with kimbot.app.sessions() as session:
         reminder = await session.scalar(
@@ -84,7 +59,7 @@ async def test_24h_reminder_on_monday_after_spring_change_fires_at_wall_time(
 async def test_reminder_buttons_check_ownership(kimbot: Running, emulator: BotAPIEmulator) -> None:
     await onboard(kimbot, emulator, 712)
     await onboard(kimbot, emulator, 713)
-    appointment_id = await _book(kimbot, 712)
+    appointment_id = await book_appointment(kimbot, 712)
     async with kimbot.app.sessions() as session:
         due = await session.scalar(
             select(OutboxMessage.due_at).where(

@@ -4,9 +4,11 @@ is built; the morning agenda for case managers with confirmed / not confirmed; t
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
 from bot.db.models_outbox import OutboxMessage
@@ -21,9 +23,7 @@ from bot.jobs.scheduler import (
     register_jobs,
 )
 from bot.services import booking
-from tests.conftest import Running
-from tests.helpers import onboard
-from tests.test_reminders import APPOINTMENT, BERLIN, _book
+from tests.support import APPOINTMENT, BERLIN, Running, book_appointment, onboard
 
 
 async def test_jobs_have_fixed_ids_and_no_arguments(kimbot: Running) -> None:
@@ -46,7 +46,7 @@ async def test_morning_agenda_shows_confirmation_state(kimbot: Running, emulator
     await onboard(kimbot, emulator, 721)
     await onboard(kimbot, emulator, 722)
     emulator.add_user(100000001, "Anna")
-    first = await _book(kimbot, 721)
+    first = await book_appointment(kimbot, 721)
     await _book_later(kimbot, 722)
     async with kimbot.app.sessions() as session, session.begin():
         client_id = await appointments_client(session, first)
@@ -65,7 +65,7 @@ async def test_morning_agenda_shows_confirmation_state(kimbot: Running, emulator
                 OutboxMessage.template == "morning_agenda", OutboxMessage.chat_id == 100000001
             )
         )
-    agenda = emulator.messages[(100000001, message_id)]
+    agenda = emulator.messages[(100000001, cast(int, message_id))]
     # Anna's first language is German.
     confirmed, unconfirmed = (kimbot.app.i18n.gettext(s, locale="de") for s in ("confirmed", "not confirmed"))
     lines = agenda["text"].splitlines()
@@ -86,7 +86,7 @@ async def test_morning_agenda_shows_confirmation_state(kimbot: Running, emulator
     assert statuses[100000001] == "sent" and statuses[100000002] == "dropped"
 
 
-async def appointments_client(session, appointment_id: int) -> int:  # type: ignore[no-untyped-def]
+async def appointments_client(session: AsyncSession, appointment_id: int) -> int:
     from bot.db.models_booking import Appointment
 
     client_id = await session.scalar(select(Appointment.client_id).where(Appointment.id == appointment_id))

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
-from pathlib import Path
+from typing import Any
 
 from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
-from tests.helpers import button_texts
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support import button_texts, start_polling_process
 
 
-async def _start_kimbot(settings: Settings, emulator: BotAPIEmulator) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "KIMBOT_DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-        "HTTP_PORT": "0",
-        "POLLING_TIMEOUT": "1",
-    }
-    polls = sum(1 for c in emulator.calls if c.method == "setmycommands")
-    process = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=env)
-    # Ready once it has published its commands (13 languages) – it polls right after.
-    await emulator.wait_for(lambda: sum(1 for c in emulator.calls if c.method == "setmycommands") >= polls + 13, 60)
-    await asyncio.sleep(0.5)
-    return process
-
-
-async def _reply(emulator: BotAPIEmulator, chat_id: int, after: int) -> dict:  # type: ignore[type-arg]
+async def _reply(emulator: BotAPIEmulator, chat_id: int, after: int) -> dict[str, Any]:
     await emulator.wait_for_message(chat_id, after=after, timeout=20)
     await asyncio.sleep(0.5)
     return emulator.last_bot_message(chat_id)
@@ -43,7 +19,7 @@ async def _reply(emulator: BotAPIEmulator, chat_id: int, after: int) -> dict:  #
 
 async def test_client_resumes_after_kill_and_restart(settings: Settings, emulator: BotAPIEmulator) -> None:
     emulator.add_user(801, "Dawit", language_code="ti")
-    first = await _start_kimbot(settings, emulator)
+    first = await start_polling_process(settings, emulator)
     try:
         await emulator.send_message(801, "/start")
         notice = await _reply(emulator, 801, 1)
@@ -54,7 +30,7 @@ async def test_client_resumes_after_kill_and_restart(settings: Settings, emulato
         first.send_signal(signal.SIGKILL)
         await first.wait()
 
-    second = await _start_kimbot(settings, emulator)
+    second = await start_polling_process(settings, emulator)
     try:
         before = emulator.last_message_id(801)
         await emulator.press(801, notice, text=button_texts(notice)[0])

@@ -12,8 +12,7 @@ from bot.db.models import AuditEntry, Client, Staff
 from bot.db.models_booking import Appointment
 from bot.emulator import BotAPIEmulator
 from bot.jobs.scheduler import Jobs
-from tests.conftest import Running
-from tests.helpers import onboard
+from tests.support import Running, onboard
 
 
 async def test_inactive_clients_are_purged_unless_an_appointment_is_ahead(

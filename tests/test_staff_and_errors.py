@@ -7,12 +7,10 @@ import logging
 import pytest
 
 from bot.emulator import BotAPIEmulator
-from bot.services import clients
+from bot.services import clients, privacy
 from bot.telegram.callbacks import ClaimCb
-from tests.conftest import STAFF_GROUP, Running
-from tests.helpers import onboard
+from tests.support import ADMIN, STAFF_GROUP, Running, onboard
 
-ADMIN = 100000009  # staff in the example county file
 STRANGER = 999001  # in the staff group, not in the county file
 
 
@@ -44,7 +42,7 @@ async def test_a_failing_handler_sends_an_apology_and_logs_no_text(
     async def broken(*args: object, **kwargs: object) -> None:
         raise RuntimeError("secret detail: Олена, Hauptstraße 5")
 
-    monkeypatch.setattr(clients, "export", broken)
+    monkeypatch.setattr(privacy, "export", broken)
     rights = await kimbot.say(704, "/privacy")
     with caplog.at_level(logging.ERROR):
         apology = await kimbot.tap(704, rights, "Надіслати мені мої дані")

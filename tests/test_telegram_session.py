@@ -12,7 +12,7 @@ from aiogram.types import Message
 from bot.emulator import BotAPIEmulator
 from bot.telegram.inbound import _as_sent
 from bot.telegram.session import BotSession
-from tests.conftest import TOKEN
+from tests.support import TOKEN
 
 
 async def test_getupdates_json_is_kept_for_the_journal(emulator: BotAPIEmulator) -> None:

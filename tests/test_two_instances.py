@@ -6,10 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import os
 import signal
-import socket
-import sys
 from typing import Any
 
 from aiohttp import ClientSession, web
@@ -17,17 +14,9 @@ from aiohttp import ClientSession, web
 from bot.core.config import Settings
 from bot.emulator import BotAPIEmulator
 from bot.runtime import SECRET_HEADER, WEBHOOK_PATH
-from tests.helpers import button_texts
-from tests.test_restart import ROOT
+from tests.support import button_texts, free_port, start_webhook_process, wait_healthy
 
-SECRET = "two-instances-secret-0123456789abcdef"
 USERS = 40
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def _proxy(backends: list[int], port: int, resend_every: int = 4) -> web.AppRunner:
@@ -54,49 +43,15 @@ async def _proxy(backends: list[int], port: int, resend_every: int = 4) -> web.A
     return runner
 
 
-async def _start(
-    settings: Settings, emulator: BotAPIEmulator, http_port: int, public: int
-) -> asyncio.subprocess.Process:
-    env = {
-        **os.environ,
-        "BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "STAFF_CHAT_ID": str(settings.staff_chat_id),
-        "KIMBOT_DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-        "HTTP_PORT": str(http_port),
-        "WEBHOOK_URL": f"http://127.0.0.1:{public}",
-        "WEBHOOK_SECRET": SECRET,
-    }
-    return await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot", "run", "--webhook", "--no-scheduler", cwd=ROOT, env=env
-    )
-
-
-async def _healthy(port: int) -> None:
-    async with ClientSession() as http:
-        for _ in range(600):
-            try:
-                async with http.get(f"http://127.0.0.1:{port}/healthz") as response:
-                    if response.status in (200, 503):
-                        return
-            except OSError:
-                pass
-            await asyncio.sleep(0.1)
-    raise TimeoutError(f"kimbot on port {port} did not come up")
-
-
 async def test_two_processes_behind_one_webhook(settings: Settings, emulator: BotAPIEmulator) -> None:
-    public, first_port, second_port = _free_port(), _free_port(), _free_port()
+    public, first_port, second_port = free_port(), free_port(), free_port()
     proxy = await _proxy([first_port, second_port], public)
     processes: list[asyncio.subprocess.Process] = []
     try:
-        processes.append(await _start(settings, emulator, first_port, public))
-        await _healthy(first_port)
-        processes.append(await _start(settings, emulator, second_port, public))
-        await _healthy(second_port)
+        processes.append(await start_webhook_process(settings, emulator, first_port, public))
+        await wait_healthy(first_port)
+        processes.append(await start_webhook_process(settings, emulator, second_port, public))
+        await wait_healthy(second_port)
         async with ClientSession() as http, http.get(f"http://127.0.0.1:{first_port}/healthz") as response:
             # An updates-only process is healthy without a scheduler of its own: the worker runs the jobs.
             assert response.status == 200 and (await response.json())["scheduler"] == "in the worker"

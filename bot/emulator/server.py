@@ -138,6 +138,7 @@ class _Bot:
     username: str
     updates: list[dict[str, Any]] = field(default_factory=list)
     next_update_id: int = 1
+    withheld: set[int] = field(default_factory=set)  # queued but never to be seen: not allowed, or dropped
     webhook_url: str | None = None
     webhook_secret: str | None = None
     commands: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
@@ -172,6 +173,7 @@ class BotAPIEmulator:
         self._changed = asyncio.Condition()
         self._runner: web.AppRunner | None = None
         self._webhook_tasks: set[asyncio.Task[None]] = set()
+        self._closing = False
         self.app = web.Application(client_max_size=60 * 1024 * 1024)
         self.app.router.add_route("*", "/bot{token}/{method}", self._handle)
         self.app.router.add_get("/file/bot{token}/{path:.*}", self._download)
@@ -183,6 +185,7 @@ class BotAPIEmulator:
         return f"http://{self.host}:{self.port}"
 
     async def start(self) -> str:
+        self._closing = False
         self._runner = web.AppRunner(self.app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.host, self.port)
@@ -194,6 +197,10 @@ class BotAPIEmulator:
     async def stop(self) -> None:
         for task in list(self._webhook_tasks):
             task.cancel()
+        # A long poll still waiting would hold the server's shutdown until its timeout: it answers now.
+        self._closing = True
+        for bot in self._bots.values():
+            bot.new_update.set()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -406,6 +413,12 @@ class BotAPIEmulator:
             raise LookupError(f"the bot sent nothing to chat {chat_id}")
         return messages[-1]
 
+    def update_ids(self, token: str | None = None) -> list[int]:
+        """Every update_id queued for the bot so far that it is to receive (not left out by its allowed_updates, not
+        dropped with drop_pending_updates): what a test waits for the bot to have handled."""
+        bot = self._default_bot(token)
+        return [i for i in range(1, bot.next_update_id) if i not in bot.withheld]
+
     def unconfirmed_updates(self, token: str | None = None) -> int:
         """Updates the bot has not yet confirmed with a getUpdates offset."""
         return len(self._default_bot(token).updates)
@@ -605,13 +618,14 @@ class BotAPIEmulator:
             async with self._changed:
                 self._changed.notify_all()
         deadline = time.monotonic() + timeout
-        while not bot.updates and time.monotonic() < deadline:
+        while not bot.updates and time.monotonic() < deadline and not self._closing:
             bot.new_update.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(bot.new_update.wait(), deadline - time.monotonic())
         allowed = params.get("allowed_updates")
         updates = bot.updates[:limit]
         if allowed:
+            bot.withheld.update(u["update_id"] for u in updates if not any(k in u for k in allowed))
             updates = [u for u in updates if any(k in u for k in allowed)]
         return updates
 
@@ -635,6 +649,7 @@ class BotAPIEmulator:
     async def _m_deletewebhook(self, bot: _Bot, params: dict[str, Any]) -> bool:
         bot.webhook_url = bot.webhook_secret = None
         if params.get("drop_pending_updates"):
+            bot.withheld.update(u["update_id"] for u in bot.updates)
             bot.updates.clear()
         return True
 
