@@ -1,4 +1,5 @@
-"""Machine translation for the handoff and broadcasts: an interface and a LibreTranslate backend (off unless TRANSLATE_URL is set).
+"""Machine translation for the handoff and broadcasts: an interface and a LibreTranslate backend (off unless
+TRANSLATE_URL is set).
 
 A translation is a courtesy, never a gate: callers catch `TranslationError` and send the original with a notice.
 """

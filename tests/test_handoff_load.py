@@ -2,7 +2,7 @@
 in order per client, and every answer reaches its client (counts printed; run with -s to see them).
 
 The suite runs 40 clients (about 10 s); the full 200 clients × 10 messages of issue 7 takes about a minute on
-SQLite and lives in bench/bench_relay_load.py, which runs this same test with RELAY_LOAD_CLIENTS=200.
+SQLite and lives in bench/bench_handoff_load.py, which runs this same test with RELAY_LOAD_CLIENTS=200.
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
-"""Benchmark: 200 clients × 10 messages through the relay while staff answer in their topics (issue 7).
+"""Benchmark: 200 clients × 10 messages through the relay while staff answer in their topics (the handoff capability).
 
-    .venv/bin/python bench/bench_relay_load.py [--clients 200] [--timeout 300]
-    DATABASE_URL=postgresql+asyncpg://… REDIS_URL=redis://… .venv/bin/python bench/bench_relay_load.py
+    .venv/bin/python bench/bench_handoff_load.py [--clients 200] [--timeout 300]
+    DATABASE_URL=postgresql+asyncpg://… REDIS_URL=redis://… .venv/bin/python bench/bench_handoff_load.py
 
-Runs tests/test_relay_load.py – the production dispatcher polling the Bot API emulator – with more clients, and
+Runs tests/test_handoff_load.py – the production dispatcher polling the Bot API emulator – with more clients, and
 prints its counts: client messages in topics, staff answers delivered, topics, seconds, messages per second. It
 fails if any message is missing, doubled or out of order for its client.
 """
@@ -25,7 +25,7 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds allowed for every message to arrive")
     args = parser.parse_args()
     env = os.environ | {"RELAY_LOAD_CLIENTS": str(args.clients), "RELAY_LOAD_TIMEOUT": str(args.timeout)}
-    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/test_relay_load.py"]
+    command = [sys.executable, "-m", "pytest", "-q", "-s", "-p", "no:cacheprovider", "tests/test_handoff_load.py"]
     return subprocess.call(command, cwd=ROOT, env=env)
 
 
