@@ -5,15 +5,18 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
+from aiogram.utils.i18n import I18n
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from bot.app import build_app
 from bot.core.config import Settings
+from bot.core.county import County, load_county
+from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.db.migrate import upgrade
 from bot.emulator import BotAPIEmulator
 from tests.support import STAFF_GROUP, TOKEN, Running
@@ -113,3 +116,31 @@ async def kimbot(settings: Settings, emulator: BotAPIEmulator) -> AsyncIterator[
         yield running
     finally:
         await running.stop()
+
+
+# ------------------------------------------------------------------ the unit tests of views
+
+
+@pytest.fixture(scope="session")
+def catalogs(tmp_path_factory: pytest.TempPathFactory) -> I18n:
+    """kimbot's catalogs, built like bot.app.build_i18n, for views rendered without a bot."""
+    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
+    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+
+
+@pytest.fixture
+def german(catalogs: I18n) -> Iterator[I18n]:
+    with catalogs.context(), catalogs.use_locale("de"):
+        yield catalogs
+
+
+@pytest.fixture
+def english(catalogs: I18n) -> Iterator[I18n]:
+    with catalogs.context(), catalogs.use_locale("en"):
+        yield catalogs
+
+
+@pytest.fixture(scope="session")
+def example_county() -> County:
+    """The example county file (Kreis Euskirchen)."""
+    return load_county(None)

@@ -3,46 +3,24 @@ and the appointment's calendar file, without a chat or a database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 from icalendar import Calendar
 
-from bot.core.county import County, load_county
-from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, fmt_time, source_catalog_dir
+from bot.core.county import County
+from bot.core.i18n import fmt_time
 from bot.services.availability import Slot
 from bot.services.booking import AppointmentDTO, BookingDraft
 from bot.telegram.callbacks import ApptCb, ConfirmCb, DayCb, OfficeCb, ReminderCb, SlotCb, WaitCb
 from handlers.booking import views
+from tests.support.constants import BERLIN
+from tests.support.views import buttons
 
-BERLIN = ZoneInfo("Europe/Berlin")
 START = datetime(2027, 3, 1, 9, 0, tzinfo=UTC)  # a Monday, 10:00 in Berlin
 
 
-@pytest.fixture(scope="module")
-def i18n(tmp_path_factory: pytest.TempPathFactory) -> I18n:
-    """Built like bot.app.build_i18n."""
-    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
-    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-
-
-@pytest.fixture(autouse=True)
-def english(i18n: I18n) -> Iterator[I18n]:
-    with i18n.context(), i18n.use_locale("en"):
-        yield i18n
-
-
-@pytest.fixture(scope="module")
-def county() -> County:
-    return load_county(None)
-
-
-def buttons(markup: InlineKeyboardMarkup) -> list[tuple[str, str | None]]:
-    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def slot(staff_id: int = 3, office_key: str | None = "ki", starts_at: datetime = START) -> Slot:
@@ -67,26 +45,26 @@ def appointment(office_key: str | None = "ki", service_key: str = "kim-consultat
     )
 
 
-def test_services_text_lists_every_service_with_its_description(county: County) -> None:
-    text = views.services_text(county.services, "en")
+def test_services_text_lists_every_service_with_its_description(example_county: County) -> None:
+    text = views.services_text(example_county.services, "en")
     assert text.startswith("Which appointment do you need?\n\n")
     assert "• <b>Case management consultation</b> – Your questions on residence" in text
-    assert [t for t, _ in buttons(views.services_keyboard(county.services, "en"))] == [
-        s.name_for("en") for s in county.services
+    assert [t for t, _ in buttons(views.services_keyboard(example_county.services, "en"))] == [
+        s.name_for("en") for s in example_county.services
     ]
 
 
-def test_place_is_the_office_or_a_home_visit(county: County) -> None:
+def test_place_is_the_office_or_a_home_visit(example_county: County) -> None:
     assert (
-        views.place(county, "ki")
+        views.place(example_county, "ki")
         == "Kommunales Integrationszentrum Kreis Euskirchen, Jülicher Ring 32, 53879 Euskirchen"
     )
-    assert views.place(county, None) == "Home visit at your address"
-    assert views.place(county, "gone") == "Home visit at your address"
+    assert views.place(example_county, None) == "Home visit at your address"
+    assert views.place(example_county, "gone") == "Home visit at your address"
 
 
-def test_offices_keyboard_skips_unknown_offices(county: County) -> None:
-    found = buttons(views.offices_keyboard(county, ["ki", "gone", "drk"]))
+def test_offices_keyboard_skips_unknown_offices(example_county: County) -> None:
+    found = buttons(views.offices_keyboard(example_county, ["ki", "gone", "drk"]))
     assert [data for _, data in found] == [OfficeCb(key="ki").pack(), OfficeCb(key="drk").pack()]
 
 
@@ -112,14 +90,14 @@ def test_times_keyboard_shows_a_time_once_and_a_way_back() -> None:
     assert views.times_text(date(2027, 3, 1), "en", intro="Sorry.") == "Sorry.\n\nWhich time on Monday, 1 March?"
 
 
-def test_summary_shows_the_typed_address_for_a_home_visit(county: County) -> None:
-    service = county.service("home-visit")
+def test_summary_shows_the_typed_address_for_a_home_visit(example_county: County) -> None:
+    service = example_county.service("home-visit")
     assert service is not None
-    text = views.summary_text(county, service, slot(office_key=None), "Markt 1 <b>", "en", BERLIN)
+    text = views.summary_text(example_county, service, slot(office_key=None), "Markt 1 <b>", "en", BERLIN)
     assert "Where: Home visit at: Markt 1 &lt;b&gt;" in text
-    office = county.service("kim-consultation")
+    office = example_county.service("kim-consultation")
     assert office is not None
-    text = views.summary_text(county, office, slot(), "ignored", "en", BERLIN)
+    text = views.summary_text(example_county, office, slot(), "ignored", "en", BERLIN)
     assert text.splitlines()[0] == "<b>Please check your appointment</b>"
     assert "Where: Kommunales Integrationszentrum" in text
     assert "Please bring: Residence document, passport" in text
@@ -135,11 +113,13 @@ def test_captions_say_booked_or_moved() -> None:
     assert "attached file" not in views.offer_booked_caption(START, "en", BERLIN)
 
 
-def test_appointment_card_and_its_buttons(county: County) -> None:
-    text = views.appointment_text(county, appointment(), "en", BERLIN)
+def test_appointment_card_and_its_buttons(example_county: County) -> None:
+    text = views.appointment_text(example_county, appointment(), "en", BERLIN)
     assert text.splitlines()[0] == "<b>Case management consultation</b>"
     assert text.splitlines()[2].startswith("Kommunales Integrationszentrum")
-    assert views.appointment_text(county, appointment(service_key="gone"), "en", BERLIN).startswith("<b>gone</b>")
+    assert views.appointment_text(example_county, appointment(service_key="gone"), "en", BERLIN).startswith(
+        "<b>gone</b>"
+    )
     assert [data for _, data in buttons(views.appointment_keyboard(12))] == [
         ApptCb(action="move", id=12).pack(),
         ApptCb(action="cancel", id=12).pack(),
@@ -157,10 +137,10 @@ def test_reminder_keyboards() -> None:
     assert [text for text, _ in buttons(views.my_appointments_keyboard())] == ["My appointments"]
 
 
-def test_calendar_file_updates_or_cancels_the_same_event(county: County) -> None:
+def test_calendar_file_updates_or_cancels_the_same_event(example_county: County) -> None:
     stamp = datetime(2027, 2, 1, tzinfo=UTC)
-    booked = views.calendar_file(county, appointment(), "en", stamp)
-    cancelled = views.calendar_file(county, appointment(), "en", stamp, cancelled=True)
+    booked = views.calendar_file(example_county, appointment(), "en", stamp)
+    cancelled = views.calendar_file(example_county, appointment(), "en", stamp, cancelled=True)
     assert booked.filename == "appointment-12.ics"
     events = [next(iter(Calendar.from_ical(f.data).walk("VEVENT"))) for f in (booked, cancelled)]
     assert events[0]["UID"] == events[1]["UID"]

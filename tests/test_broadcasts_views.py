@@ -4,46 +4,22 @@ on (bot/services/dates.py), without a chat or a database."""
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import I18n
 
-from bot.core.county import County, load_county
-from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, SUPPORTED_LOCALES, ensure_compiled, native_name, source_catalog_dir
+from bot.core.county import County
+from bot.core.i18n import SUPPORTED_LOCALES, native_name
 from bot.services.broadcasts import BroadcastDTO, Plan, Segment
 from bot.services.dates import parse_date, parse_range, parse_when
 from bot.services.dto import StaffDTO
 from bot.telegram.callbacks import AnnCb, BcCb
 from handlers.broadcasts import views
+from tests.support.constants import BERLIN
+from tests.support.views import buttons
 
-BERLIN = ZoneInfo("Europe/Berlin")
-ANNA = StaffDTO(id=7, telegram_id=1, display_name="Anna", role="case_manager", languages=("de",), office_key="ki")
-
-
-@pytest.fixture(scope="module")
-def i18n(tmp_path_factory: pytest.TempPathFactory) -> I18n:
-    """Built like bot.app.build_i18n."""
-    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
-    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-
-
-@pytest.fixture
-def german(i18n: I18n) -> Iterator[I18n]:
-    with i18n.context(), i18n.use_locale("de"):
-        yield i18n
-
-
-@pytest.fixture(scope="module")
-def county() -> County:
-    return load_county(None)
-
-
-def buttons(markup: InlineKeyboardMarkup) -> list[tuple[str, str | None]]:
-    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+ANNA_DTO = StaffDTO(id=7, telegram_id=1, display_name="Anna", role="case_manager", languages=("de",), office_key="ki")
 
 
 def plan(**by_locale: int) -> Plan:
@@ -132,8 +108,8 @@ def test_languages_keyboard_marks_texts_and_leaves_out_german(german: I18n) -> N
     assert f"{native_name('de')}, {native_name('ar')}" in text
 
 
-def test_segment_text_names_every_criterion(german: I18n, county: County) -> None:
-    assert views.segment_text(Segment(), county, [], plan(de=3)).splitlines()[1:] == [
+def test_segment_text_names_every_criterion(german: I18n, example_county: County) -> None:
+    assert views.segment_text(Segment(), example_county, [], plan(de=3)).splitlines()[1:] == [
         "• alle Klientinnen und Klienten",
         "",
         "Empfängerinnen und Empfänger derzeit: 3",
@@ -147,15 +123,15 @@ def test_segment_text_names_every_criterion(german: I18n, county: County) -> Non
         appointment_to=date(2026, 12, 15),
         document_days=30,
     )
-    text = views.segment_text(segment, county, [ANNA], plan(ar=1234))
+    text = views.segment_text(segment, example_county, [ANNA_DTO], plan(ar=1234))
     assert "alle Klientinnen" not in text
     for part in (native_name("ar"), "Dahlem", "Kommunales Integrationszentrum", "Anna, 99", "01.12.2026", "15.12.2026"):
         assert part in text
     assert text.endswith("1.234")  # numbers in the admin's locale
 
 
-def test_pick_keyboard_marks_the_chosen_and_toggles(german: I18n, county: County) -> None:
-    options = views.choices("cm", county, [ANNA])
+def test_pick_keyboard_marks_the_chosen_and_toggles(german: I18n, example_county: County) -> None:
+    options = views.choices("cm", example_county, [ANNA_DTO])
     assert options == [("7", "Anna")]
     segment = Segment(case_managers=(7,))
     assert views.selected(segment, "cm") == {"7"}
@@ -164,10 +140,10 @@ def test_pick_keyboard_marks_the_chosen_and_toggles(german: I18n, county: County
         ("Zurück", "bc:seg:"),
     ]
     assert segment.toggled(views.CRITERIA["cm"], "7") == Segment()
-    towns = views.choices("town", county, [])
+    towns = views.choices("town", example_county, [])
     assert ("dahlem", "Dahlem") in towns
     assert Segment().toggled("municipalities", "dahlem") == Segment(municipalities=("dahlem",))
-    assert [key for key, _label in views.choices("lang", county, [])] == list(SUPPORTED_LOCALES)
+    assert [key for key, _label in views.choices("lang", example_county, [])] == list(SUPPORTED_LOCALES)
 
 
 def test_segment_and_document_keyboards(german: I18n) -> None:

@@ -3,38 +3,20 @@ or a database."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.i18n import I18n
 
-from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.services.documents import DOCUMENT_TYPES, DocumentDTO, ExpiringDocument
 from bot.telegram.callbacks import CalCb, DocCb, MenuCb
 from handlers.documents import views
+from tests.support.constants import BERLIN
+from tests.support.views import buttons
 
-BERLIN = ZoneInfo("Europe/Berlin")
 PERMIT = DocumentDTO(id=5, client_id=1, doc_type="residence_permit", expires_on=date(2027, 3, 31))
 
 
-@pytest.fixture(scope="module")
-def i18n(tmp_path_factory: pytest.TempPathFactory) -> I18n:
-    """Built like bot.app.build_i18n."""
-    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
-    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-
-
-@pytest.fixture(autouse=True)
-def english(i18n: I18n) -> Iterator[I18n]:
-    with i18n.context(), i18n.use_locale("en"):
-        yield i18n
-
-
-def buttons(markup: InlineKeyboardMarkup) -> list[tuple[str, str | None]]:
-    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_list_text_with_and_without_documents() -> None:

@@ -4,22 +4,19 @@ client message, the keyboards (handlers/handoff/views.py), and the pure parts of
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
-from aiogram.types import Chat, InlineKeyboardMarkup, Message
-from aiogram.utils.i18n import I18n
+from aiogram.types import Chat, Message
 
-from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.handoff import AbsenceDTO, ConversationDTO
 from bot.telegram import topics
 from bot.telegram.callbacks import AssignCb, ClaimCb, IdNoticeCb
 from handlers.handoff import views
+from tests.support.constants import BERLIN
+from tests.support.views import buttons
 
-BERLIN = ZoneInfo("Europe/Berlin")
 CLIENT = ClientDTO(
     id=7,
     telegram_id=9007,
@@ -31,8 +28,10 @@ CLIENT = ClientDTO(
     privacy_acknowledged_at=datetime(2026, 11, 1, tzinfo=UTC),
     created_at=datetime(2026, 11, 1, tzinfo=UTC),
 )
-ANNA = StaffDTO(id=1, telegram_id=1001, display_name="Anna <Team>", role="case_manager", languages=(), office_key=None)
-BEN = StaffDTO(id=2, telegram_id=1002, display_name="Ben", role="admin", languages=(), office_key=None)
+ANNA_DTO = StaffDTO(
+    id=1, telegram_id=1001, display_name="Anna <Team>", role="case_manager", languages=(), office_key=None
+)
+BEN_DTO = StaffDTO(id=2, telegram_id=1002, display_name="Ben", role="admin", languages=(), office_key=None)
 CONV = ConversationDTO(
     client_id=7,
     chat_id=-100,
@@ -50,21 +49,7 @@ CONV = ConversationDTO(
 )
 
 
-@pytest.fixture(scope="module")
-def i18n(tmp_path_factory: pytest.TempPathFactory) -> I18n:
-    """Built like bot.app.build_i18n."""
-    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
-    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-
-
-@pytest.fixture(autouse=True)
-def english(i18n: I18n) -> Iterator[I18n]:
-    with i18n.context(), i18n.use_locale("en"):
-        yield i18n
-
-
-def buttons(markup: InlineKeyboardMarkup) -> list[tuple[str, str | None]]:
-    return [(b.text, b.callback_data) for row in markup.inline_keyboard for b in row]
+pytestmark = pytest.mark.usefixtures("english")
 
 
 def test_split_text_keeps_every_part_within_the_limit_and_breaks_at_spaces() -> None:
@@ -111,14 +96,14 @@ def test_outgoing_text_puts_the_clients_language_first() -> None:
 
 
 def test_mentions_are_by_numeric_id_and_escaped() -> None:
-    assert views.mention(ANNA) == '<a href="tg://user?id=1001">Anna &lt;Team&gt;</a>'
-    assert views.manager_alert(ANNA) == f"🔔 {views.mention(ANNA)}: your client wrote."
-    alert = views.deputy_alert(BEN, ANNA, date(2026, 12, 4))
-    assert alert.startswith(f"🔔 {views.mention(BEN)}: Anna &lt;Team&gt; is away until ")
+    assert views.mention(ANNA_DTO) == '<a href="tg://user?id=1001">Anna &lt;Team&gt;</a>'
+    assert views.manager_alert(ANNA_DTO) == f"🔔 {views.mention(ANNA_DTO)}: your client wrote."
+    alert = views.deputy_alert(BEN_DTO, ANNA_DTO, date(2026, 12, 4))
+    assert alert.startswith(f"🔔 {views.mention(BEN_DTO)}: Anna &lt;Team&gt; is away until ")
 
 
 def test_the_client_is_told_who_answers_and_when_the_office_opens() -> None:
-    assert views.away_notice(BEN, date(2026, 12, 4), "en").endswith("Ben will answer you in the meantime.")
+    assert views.away_notice(BEN_DTO, date(2026, 12, 4), "en").endswith("Ben will answer you in the meantime.")
     opens = datetime(2026, 12, 8, 8, 30, tzinfo=BERLIN)
     assert "will answer from" in views.out_of_hours_reply(opens, "en", BERLIN)
     assert views.out_of_hours_reply(None, "en", BERLIN).endswith("as soon as possible.")
@@ -130,7 +115,7 @@ def test_the_keyboards_carry_the_callback_data() -> None:
         IdNoticeCb(action="send", message=42, kind="photo").pack(),
         IdNoticeCb(action="drop", message=42, kind="photo").pack(),
     ]
-    assign = buttons(views.assign_keyboard(7, [ANNA, BEN]))
+    assign = buttons(views.assign_keyboard(7, [ANNA_DTO, BEN_DTO]))
     assert assign == [
         ("Anna <Team>", AssignCb(client=7, staff=1).pack()),
         ("Ben", AssignCb(client=7, staff=2).pack()),
@@ -150,8 +135,8 @@ def test_the_header_card_lists_the_case_the_absence_and_the_status() -> None:
     facts = topics.HeaderFacts(
         client=CLIENT,
         conv=CONV,
-        manager=ANNA,
-        away=AbsenceDTO(staff_id=1, until=date(2026, 12, 4), deputy=BEN),
+        manager=ANNA_DTO,
+        away=AbsenceDTO(staff_id=1, until=date(2026, 12, 4), deputy=BEN_DTO),
         town="Euskirchen",
         next_appointment=(datetime(2026, 12, 3, 9, 0, tzinfo=UTC), "Beratung"),
         expiring=(("passport", date(2027, 1, 10)),),

@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
 import pytest
 from aiogram.utils.i18n import I18n
 
-from bot.core.county import County, load_county
-from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
+from bot.core.county import County
 from bot.services.booking import AgendaItem, AppointmentDTO
 from bot.telegram.callbacks import AgendaCb
 from handlers.staff import views
 from handlers.staff.agenda import parse_block
-
-BERLIN = ZoneInfo("Europe/Berlin")
-
-
-@pytest.fixture(scope="module")
-def i18n(tmp_path_factory: pytest.TempPathFactory) -> I18n:
-    path = ensure_compiled(source_catalog_dir(), tmp_path_factory.mktemp("locales"))
-    return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
-
-
-@pytest.fixture
-def german(i18n: I18n) -> Iterator[I18n]:
-    with i18n.context(), i18n.use_locale("de"):
-        yield i18n
-
-
-@pytest.fixture(scope="module")
-def county() -> County:
-    return load_county(None)
+from tests.support.constants import BERLIN
 
 
 def appointment(**changes: object) -> AppointmentDTO:
@@ -77,14 +56,16 @@ def test_block_refuses_what_is_not_a_day_or_a_forward_range(args: str) -> None:
     assert parse_block(args, BERLIN) is None
 
 
-def test_agenda_entry_shows_time_in_the_office_zone_reference_service_and_status(german: I18n, county: County) -> None:
+def test_agenda_entry_shows_time_in_the_office_zone_reference_service_and_status(
+    german: I18n, example_county: County
+) -> None:
     item = AgendaItem(appointment(confirmed=True), client_reference="K-4F7Q2", staff_name="Anna Becker")
-    text = views.agenda_entry_text(item, county, "de", BERLIN)
+    text = views.agenda_entry_text(item, example_county, "de", BERLIN)
     assert "09:30" in text and "K-4F7Q2" in text
     assert "Verlängerung des Aufenthaltstitels" in text
     assert german.gettext("confirmed by the client") in text
     home = AgendaItem(appointment(office_key=None), client_reference="K-<b>", staff_name="Anna Becker")
-    shown = views.agenda_entry_text(home, county, "de", BERLIN)
+    shown = views.agenda_entry_text(home, example_county, "de", BERLIN)
     assert "Hausbesuch" in shown and "K-&lt;b&gt;" in shown
 
 
