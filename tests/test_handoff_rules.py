@@ -27,21 +27,7 @@ MANAGER = StaffDTO(id=1, telegram_id=1001, display_name="Anna", role="case_manag
 DEPUTY = StaffDTO(id=2, telegram_id=1002, display_name="Ben", role="admin", languages=(), office_key="ki")
 AWAY = AbsenceDTO(staff_id=1, until=date(2026, 12, 4), deputy=DEPUTY)
 
-BLANK = ConversationDTO(
-    client_id=7,
-    chat_id=None,
-    thread_id=None,
-    header_message_id=None,
-    intake_message_id=None,
-    status="open",
-    blocked=False,
-    auto_reply_sent_at=None,
-    away_notice_sent_at=None,
-    mentioned_at=None,
-    flood_notice_at=None,
-    id_notice_sent_at=None,
-    last_staff_message_at=None,
-)
+BLANK = ConversationDTO.blank(7)
 
 
 def facts(conv: ConversationDTO = BLANK, **changes: object) -> rules.ClientMessageFacts:

@@ -4,6 +4,7 @@ client message, the keyboards (handlers/handoff/views.py), and the pure parts of
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -32,21 +33,7 @@ ANNA_DTO = StaffDTO(
     id=1, telegram_id=1001, display_name="Anna <Team>", role="case_manager", languages=(), office_key=None
 )
 BEN_DTO = StaffDTO(id=2, telegram_id=1002, display_name="Ben", role="admin", languages=(), office_key=None)
-CONV = ConversationDTO(
-    client_id=7,
-    chat_id=-100,
-    thread_id=5,
-    header_message_id=6,
-    intake_message_id=None,
-    status="open",
-    blocked=False,
-    auto_reply_sent_at=None,
-    away_notice_sent_at=None,
-    mentioned_at=None,
-    flood_notice_at=None,
-    id_notice_sent_at=None,
-    last_staff_message_at=None,
-)
+CONV = replace(ConversationDTO.blank(7), chat_id=-100, thread_id=5, header_message_id=6)
 
 
 pytestmark = pytest.mark.usefixtures("english")

@@ -42,6 +42,25 @@ class ConversationDTO:
     last_staff_message_at: datetime | None
     last_client_message_at: datetime | None = None
 
+    @classmethod
+    def blank(cls, client_id: int) -> ConversationDTO:
+        """A client's conversation before their first message: no topic, nothing sent yet."""
+        return cls(
+            client_id=client_id,
+            chat_id=None,
+            thread_id=None,
+            header_message_id=None,
+            intake_message_id=None,
+            status="open",
+            blocked=False,
+            auto_reply_sent_at=None,
+            away_notice_sent_at=None,
+            mentioned_at=None,
+            flood_notice_at=None,
+            id_notice_sent_at=None,
+            last_staff_message_at=None,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class PairDTO:
@@ -114,21 +133,7 @@ async def conversation(session: AsyncSession, client_id: int) -> ConversationDTO
     """
     row = await session.scalar(select(Conversation).where(Conversation.client_id == client_id))
     if row is None:
-        return ConversationDTO(
-            client_id=client_id,
-            chat_id=None,
-            thread_id=None,
-            header_message_id=None,
-            intake_message_id=None,
-            status="open",
-            blocked=False,
-            auto_reply_sent_at=None,
-            away_notice_sent_at=None,
-            mentioned_at=None,
-            flood_notice_at=None,
-            id_notice_sent_at=None,
-            last_staff_message_at=None,
-        )
+        return ConversationDTO.blank(client_id)
     return _conversation_dto(row)
 
 
