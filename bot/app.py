@@ -37,7 +37,8 @@ from bot.jobs.held_delivery import HeldDelivery
 from bot.jobs.scheduler import Jobs, register_jobs
 from bot.services import staff
 from bot.services.translator import build_translator
-from bot.telegram.fsm_storage import DatabaseStorage
+from bot.telegram.fsm_storage import FSM_TTL, DatabaseStorage
+from bot.telegram.inbound import register_retries
 from bot.telegram.isolation import OrderedEventIsolation
 from bot.telegram.middlewares import (
     CallerMiddleware,
@@ -46,6 +47,7 @@ from bot.telegram.middlewares import (
     UnitOfWorkMiddleware,
 )
 from bot.telegram.session import BotSession
+from bot.telegram.throttle import Throttle
 from bot.telegram.topics import ForumTopics
 from handlers import build_routers, errors
 from handlers.help import publish_commands
@@ -74,7 +76,8 @@ def build_fsm_storage(
     process is enough and saves two Redis round trips per update."""
     if settings.redis_url:
         keys = DefaultKeyBuilder(prefix="kimbot:fsm", with_bot_id=True, with_destiny=True)
-        redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=keys)
+        # Keys expire a week after the last step: an abandoned booking's address does not stay (FSM_TTL).
+        redis_storage = RedisStorage.from_url(settings.redis_url, key_builder=keys, state_ttl=FSM_TTL, data_ttl=FSM_TTL)
         if not webhook:
             return redis_storage, SimpleEventIsolation()
         shared = RedisEventIsolation(redis=redis_storage.redis, key_builder=keys)
@@ -119,6 +122,9 @@ def build_dispatcher(
     dp.update.outer_middleware(dp.fsm)
     dp.update.outer_middleware(CallerMiddleware(frozenset(m.telegram_id for m in county.staff)))
     ClientLocaleMiddleware(i18n).setup(dp)
+    dp["throttle"] = throttle = Throttle()  # inside the locale middleware: its notices are in the caller's language
+    throttle.setup(dp)
+    register_retries(dp)  # before the apology: an update that failed on an outage is handled again
     errors.register(dp)
     dp.include_routers(*build_routers())
     return dp
@@ -212,7 +218,8 @@ async def build_app(
     sender, worker = None, None
     if scheduler:
         sender, worker = build_delivery(settings, county, sessions, i18n)
-        register_jobs(jobs, Jobs(settings, sessions, worker, county))
+        forum = dispatcher["topics"]
+        register_jobs(jobs, Jobs(settings, sessions, worker, county, bot=bot, storage=storage, topics=forum))
         register_progress_job(jobs, BroadcastProgress(bot, sessions, i18n, settings))
     return App(
         settings=settings,

@@ -13,19 +13,22 @@ import signal
 from datetime import UTC, datetime
 from typing import Any
 
+from aiogram.exceptions import TelegramUnauthorizedError
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from redis.exceptions import RedisError
 from sqlalchemy import func, make_url, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from bot.app import ALLOWED_UPDATES, App
 from bot.db.models_outbox import OutboxMessage
 from bot.ops import metrics
-from bot.telegram.inbound import UpdateJournal, UpdateProcessor, poll
+from bot.telegram.inbound import TokenRejected, UpdateJournal, UpdateProcessor, is_passing, poll
 
 log = logging.getLogger("kimbot")
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+CHECK_SECONDS = 5.0  # a health check waits no longer for the database or Redis: a cut network hangs, not fails
 
 
 async def health(app: App) -> tuple[bool, dict[str, Any]]:
@@ -33,7 +36,7 @@ async def health(app: App) -> tuple[bool, dict[str, Any]]:
     report: dict[str, Any] = {}
     healthy = True
     try:
-        async with app.sessions() as session:
+        async with asyncio.timeout(CHECK_SECONDS), app.sessions() as session:
             await session.execute(text("SELECT 1"))
             oldest = await session.scalar(
                 select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == "pending")
@@ -41,15 +44,16 @@ async def health(app: App) -> tuple[bool, dict[str, Any]]:
         lag = max(0.0, (datetime.now(UTC) - oldest).total_seconds()) if oldest else 0.0
         report["database"] = "ok"
         report["outbox_lag_seconds"] = round(lag, 1)
-    except (SQLAlchemyError, OSError) as error:
+    except (SQLAlchemyError, OSError, TimeoutError) as error:
         healthy = False
         report["database"] = f"error: {type(error).__name__}"
     if app.settings.redis_url:
         redis = getattr(app.storage, "redis", None)
         try:
-            await redis.ping()  # type: ignore[union-attr]
+            async with asyncio.timeout(CHECK_SECONDS):
+                await redis.ping()  # type: ignore[union-attr]
             report["redis"] = "ok"
-        except (OSError, AttributeError, ConnectionError) as error:
+        except (OSError, AttributeError, TimeoutError, RedisError) as error:
             healthy = False
             report["redis"] = f"error: {type(error).__name__}"
     if app.worker is None:  # `run --no-scheduler`: this process answers updates, a `kimbot worker` runs the jobs
@@ -91,7 +95,15 @@ def build_web_app(app: App, processor: UpdateProcessor | None = None, secret: st
             return web.Response(status=400)
         assert processor is not None
         # Journalled before the 200: if we crash now, the update is handled after the restart.
-        for fresh in await processor.journal.record([raw]):
+        try:
+            fresh_updates = await processor.journal.record([raw])
+        except Exception as error:
+            if not is_passing(error):
+                raise
+            # The database is unreachable or locked: Telegram sends the update again later.
+            log.warning("cannot journal update %s (%s); answering 503", raw["update_id"], type(error).__name__)
+            return web.Response(status=503)
+        for fresh in fresh_updates:
             processor.submit(fresh)
         return web.Response(status=200)
 
@@ -117,6 +129,11 @@ def _health_address(runner: web.AppRunner) -> str:
 
 def _database(app: App) -> str:
     return make_url(app.settings.database_url).render_as_string(hide_password=True)
+
+
+def _hook_data(app: App) -> dict[str, Any]:
+    """What startup and shutdown handlers may ask for by name, as in aiogram's own start_polling."""
+    return {**app.dispatcher.workflow_data, "dispatcher": app.dispatcher, "bot": app.bot, "bots": [app.bot]}
 
 
 def _stop_on_signals(stop: asyncio.Event) -> None:
@@ -158,7 +175,19 @@ async def run(
     app: App, *, webhook: bool = False, stop: asyncio.Event | None = None, start_scheduler: bool = True
 ) -> None:
     """Run until `stop` is set (or a signal arrives): updates are journalled, unfinished ones resumed.
-    With start_scheduler=False the process only answers updates (a separate `kimbot worker` sends)."""
+    With start_scheduler=False the process only answers updates (a separate `kimbot worker` sends).
+    Telegram refusing the token (401) stops it with `TokenRejected` (a SystemExit that says why)."""
+    try:
+        await _run(app, webhook=webhook, stop=stop, start_scheduler=start_scheduler)
+    except TelegramUnauthorizedError:
+        log.error("Telegram refused the bot token (401 Unauthorized); stopping")
+        raise TokenRejected() from None
+    except TokenRejected:
+        log.error("Telegram refused the bot token (401 Unauthorized); stopping")
+        raise
+
+
+async def _run(app: App, *, webhook: bool, stop: asyncio.Event | None, start_scheduler: bool) -> None:
     stop = stop or asyncio.Event()
     _stop_on_signals(stop)
     settings = app.settings
@@ -181,6 +210,9 @@ async def run(
     )
     _freeze_startup_objects()
     await processor.resume()
+    # What the routers registered for start and stop (messages held by flood protection before a restart go out
+    # now): aiogram fires these only from its own start_polling, which kimbot does not use.
+    await app.dispatcher.emit_startup(**_hook_data(app))
     if start_scheduler and not app.scheduler.running:
         app.scheduler.start()
     log.info(
@@ -191,10 +223,17 @@ async def run(
     )
     try:
         if webhook:
-            await stop.wait()
+            rejected = asyncio.create_task(processor.token_rejected.wait())
+            stopped = asyncio.create_task(stop.wait())
+            await asyncio.wait({rejected, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            rejected.cancel()
+            stopped.cancel()
+            if processor.token_rejected.is_set():
+                raise TokenRejected()
         else:
             await poll(processor, ALLOWED_UPDATES, stop, polling_timeout=settings.polling_timeout)
     finally:
         await processor.drain()
+        await app.dispatcher.emit_shutdown(**_hook_data(app))
         await runner.cleanup()
         gc.unfreeze()

@@ -26,6 +26,7 @@ from bot.emulator import BotAPIEmulator
 @pytest.fixture
 async def aiogram_bot(settings: Settings) -> AsyncIterator[Bot]:
     bot = build_bot(settings)
+    bot.session.attempts = 1  # type: ignore[attr-defined]  # the emulator's answers as they are, without retries
     yield bot
     await bot.session.close()
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import random
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.db.base import utcnow
 from bot.delivery import outbox
 from bot.delivery.outbox import ClaimedMessage
+from bot.services import reachability
 
 log = logging.getLogger("kimbot.delivery")
 
@@ -180,7 +182,9 @@ class WorkerConfig:
     lease_seconds: float = 60.0
     batch_size: int = 30
     concurrency: int = 8
-    max_attempts: int = 6
+    # 5xx, timeouts, resets: retried 1, 2, 4 … 256 s apart (with jitter), so a Telegram outage of up to about
+    # eight minutes delays a reminder instead of failing it; a 429 waits as asked and never fails a row.
+    max_attempts: int = 10
     backoff_base: float = 1.0  # seconds; doubled per attempt
     backoff_cap: float = 300.0
     staff_chat_id: int | None = None
@@ -241,7 +245,10 @@ class DeliveryWorker:
             )
 
     def _backoff(self, attempts: int) -> float:
-        return float(min(self.config.backoff_base * 2 ** max(attempts - 1, 0), self.config.backoff_cap))
+        """Doubling per attempt, at most the cap, times a random 0.5–1: rows that failed together (an outage) are
+        not all due again in the same second."""
+        delay = min(self.config.backoff_base * 2 ** max(attempts - 1, 0), self.config.backoff_cap)
+        return float(delay * random.uniform(0.5, 1.0))
 
     async def _deliver(self, message: ClaimedMessage, clock: Callable[[], datetime]) -> DrainStats:
         stats = DrainStats()
@@ -282,9 +289,14 @@ class DeliveryWorker:
             log.warning("outbox %s: transient error (attempt %s)", message.id, message.attempts)
         except RecipientBlocked as exc:
             async with self.sessions() as session, session.begin():
-                await outbox.mark_unreachable(
-                    session, message, error=str(exc), now=clock(), staff_chat_id=self.config.staff_chat_id
-                )
+                if await outbox.mark_unreachable(session, message, error=str(exc)) and message.client_id is not None:
+                    await reachability.became_unreachable(
+                        session,
+                        message.client_id,
+                        now=clock(),
+                        staff_chat_id=self.config.staff_chat_id,
+                        cause=f"outbox:{message.id}",
+                    )
             stats.unreachable += 1
         except (ChatNotFound, PermanentError) as exc:
             async with self.sessions() as session, session.begin():

@@ -129,6 +129,24 @@ class Fault:
     delay: float
     remaining: int
     chat_id: int | None
+    kind: str = "api"  # "api": the Bot API's JSON error; "html": the edge's HTML page; "drop": no answer at all
+    status: int = 0
+
+
+class _EdgeFault(Exception):
+    """Not the Bot API answering: Telegram's nginx edge (an HTML page) or a connection cut without an answer."""
+
+    def __init__(self, kind: str, status: int):
+        super().__init__(kind)
+        self.kind = kind
+        self.status = status
+
+
+_NGINX_PAGE = (
+    "<html>\r\n<head><title>{status} {reason}</title></head>\r\n<body>\r\n<center><h1>{status} {reason}</h1>"
+    "</center>\r\n<hr><center>nginx/1.18.0</center>\r\n</body>\r\n</html>\r\n"
+)
+_REASONS = {502: "Bad Gateway", 503: "Service Temporarily Unavailable", 504: "Gateway Time-out"}
 
 
 @dataclass
@@ -274,6 +292,15 @@ class BotAPIEmulator:
         self._faults.append(
             Fault(method and method.lower(), ApiError(code, description, retry_after), 0.0, times, chat_id)
         )
+
+    def fail_html(self, method: str | None, status: int = 502, *, times: int = 1, chat_id: int | None = None) -> None:
+        """The next `times` calls of `method` get the HTML page Telegram's nginx answers in an outage (502, 504)."""
+        self._faults.append(Fault(method and method.lower(), None, 0.0, times, chat_id, "html", status))
+
+    def drop(self, method: str | None, *, times: int = 1, chat_id: int | None = None) -> None:
+        """The next `times` calls of `method` are cut off: the connection closes without an answer (before the
+        call has any effect)."""
+        self._faults.append(Fault(method and method.lower(), None, 0.0, times, chat_id, "drop"))
 
     def slow(self, method: str | None, seconds: float, *, times: int = 1) -> None:
         """The next `times` calls of `method` are answered after `seconds`."""
@@ -488,7 +515,17 @@ class BotAPIEmulator:
             body, status = error.payload(), error.code
             if error.code == 429:
                 self.too_many_requests += 1
-        if method != "getupdates" or body.get("result"):
+        except _EdgeFault as fault:
+            call.ok, call.error_code = False, fault.status or None
+            self.calls.append(call)
+            if fault.kind == "html":
+                reason = _REASONS.get(fault.status, "Error")
+                page = _NGINX_PAGE.format(status=fault.status, reason=reason)
+                return web.Response(status=fault.status, text=page, content_type="text/html")
+            if request.transport is not None:
+                request.transport.close()
+            raise web.HTTPServiceUnavailable() from None  # never reaches the client: the connection is gone
+        if method != "getupdates" or body.get("result") or not call.ok:  # not the empty long polls
             self.calls.append(call)
         async with self._changed:
             self._changed.notify_all()
@@ -558,6 +595,9 @@ class BotAPIEmulator:
                 await asyncio.sleep(fault.delay)
             if fault.error is not None:
                 raise fault.error
+            if fault.kind != "api":
+                self._faults = [f for f in self._faults if f.remaining > 0]
+                raise _EdgeFault(fault.kind, fault.status)
         self._faults = [f for f in self._faults if f.remaining > 0]
 
     def _check_rate(self, method: str) -> None:
@@ -888,8 +928,12 @@ class BotAPIEmulator:
         return True
 
     async def _m_deleteforumtopic(self, bot: _Bot, params: dict[str, Any]) -> bool:
+        """The topic goes with every message in it, as in Telegram (the call is in `calls`, like every call)."""
         self._topic(params)
-        self.delete_topic(int(params["chat_id"]), int(params["message_thread_id"]))
+        chat_id, thread_id = int(params["chat_id"]), int(params["message_thread_id"])
+        self.delete_topic(chat_id, thread_id)
+        for key in [k for k, m in self.messages.items() if k[0] == chat_id and m.get("message_thread_id") == thread_id]:
+            del self.messages[key]
         return True
 
     async def _m_getfile(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:

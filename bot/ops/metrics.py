@@ -18,6 +18,9 @@ HANDLER_SECONDS = Histogram(
 DUPLICATE_UPDATES = Counter(
     "kimbot_duplicate_updates_total", "Updates dropped because their update_id was seen before", registry=REGISTRY
 )
+UPDATE_RETRIES = Counter(
+    "kimbot_update_retries_total", "Updates handled again after failing on an outage", registry=REGISTRY
+)
 OUTBOX_DEPTH = Gauge("kimbot_outbox_messages", "Outbox rows by status", ["status"], registry=REGISTRY)
 DELIVERIES = Counter("kimbot_deliveries_total", "Outbox deliveries by outcome", ["outcome"], registry=REGISTRY)
 TOO_MANY_REQUESTS = Counter(
