@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from aiogram import F, Router
+from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
@@ -15,7 +15,9 @@ from bot.core.config import Settings
 from bot.core.county import County
 from bot.services import privacy
 from bot.services.dto import ClientDTO
+from bot.telegram import fsm_storage
 from bot.telegram.callbacks import MenuCb, PrivacyCb
+from bot.telegram.topics import ForumTopics
 from handlers import keyboards
 from handlers.texts import privacy_notice
 
@@ -24,23 +26,29 @@ async def show_privacy(message: Message, client: ClientDTO | None, county: Count
     if client is None:
         await message.answer(_("This chat is for clients. Staff commands: /help"))
         return
-    await message.answer(privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_rights())
+    await message.answer(privacy_notice(county, settings), reply_markup=keyboards.privacy_rights())
 
 
 async def show_privacy_from_menu(callback: CallbackQuery, county: County, settings: Settings) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(
-            privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_rights()
-        )
+        await callback.message.answer(privacy_notice(county, settings), reply_markup=keyboards.privacy_rights())
 
 
-async def send_export(callback: CallbackQuery, session: AsyncSession, client: ClientDTO | None) -> None:
+async def send_export(
+    callback: CallbackQuery,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    client: ClientDTO | None,
+    county: County,
+) -> None:
     if client is None or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer(_("One moment, I am collecting your data…"))
-    data = await privacy.export(session, client.id)
+    held = await fsm_storage.read(state.storage, fsm_storage.client_keys(bot.id, client.telegram_id))
+    data = await privacy.export(session, client.id, county=county, conversation_state=held)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await callback.message.answer_document(
         BufferedInputFile(payload, filename=f"kimbot-{client.reference}.json"),
@@ -61,17 +69,33 @@ async def confirm_erase(callback: CallbackQuery) -> None:
 
 
 async def erase_everything(
-    callback: CallbackQuery, state: FSMContext, session: AsyncSession, client: ClientDTO | None
+    callback: CallbackQuery,
+    bot: Bot,
+    state: FSMContext,
+    session: AsyncSession,
+    client: ClientDTO | None,
+    topics: ForumTopics,
 ) -> None:
+    """The rows, the conversation state (through the configured storage) and the topic and Intake card in the
+    staff group; the client is told honestly when Telegram would not delete the latter."""
     if client is None or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
-    await privacy.erase(session, client.id)
-    await state.clear()
     await callback.answer()
-    await callback.message.edit_text(
-        _("All your data has been deleted. If you write to me again, we start afresh with /start.")
-    )
+    forget: list[privacy.Forget] = [
+        topics.bind(bot, session).erase_client,
+        fsm_storage.forgetter(state.storage, bot.id),
+    ]
+    erased = await privacy.erase(session, client.id, forget=forget)
+    if erased.complete:
+        text = _("All your data has been deleted. If you write to me again, we start afresh with /start.")
+    else:
+        text = _(
+            "Your data has been deleted from kimbot. Your conversation in the staff group could not be deleted "
+            "automatically; the staff have been asked to delete it by hand. If you write to me again, we start "
+            "afresh with /start."
+        )
+    await callback.message.edit_text(text)
 
 
 async def keep_data(callback: CallbackQuery) -> None:

@@ -15,7 +15,9 @@ async def test_export_holds_every_part_and_is_audited(kimbot: Running) -> None:
     async with kimbot.app.sessions() as session, session.begin():
         client = await clients.register(session, 4101, "de")
         data = await privacy.export(session, client.id)
-    assert set(data) == {"client", "activity", "case_manager_chat", "documents", "messages", "exported_at"}
+    assert set(data) == {*privacy.EXPORT_PARTS, "exported_at"}
+    assert {"client", "appointments", "waitlist", "no_shows", "documents", "case_manager_chat"} <= set(data)
+    assert {"messages", "activity", "conversation_state"} <= set(data)
     assert data["client"]["telegram_id"] == 4101 and data["client"]["language"] == "de"
     assert [a["action"] for a in data["activity"]] == ["client_registered"]  # not the export itself
     async with kimbot.app.sessions() as session:

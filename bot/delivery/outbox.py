@@ -38,6 +38,9 @@ async def enqueue(
 ) -> bool:
     """Queue a message unless one with the same idempotency key exists; True if queued now.
 
+    A message to staff about a client has a key that starts with `client:{id}:` or `appointment:{id}:`, so the
+    client's erasure finds it (`forget_client`).
+
     A cancelled row with the same key is revived with the new due time (an appointment moved back, say).
     """
     existing = await session.scalar(select(OutboxMessage).where(OutboxMessage.idempotency_key == key))
@@ -240,52 +243,10 @@ async def mark_dropped(session: AsyncSession, message: ClaimedMessage, *, reason
     return await _finish(session, message, status="dropped", lease_until=None, last_error=reason[:500])
 
 
-async def mark_unreachable(
-    session: AsyncSession, message: ClaimedMessage, *, error: str, now: datetime, staff_chat_id: int | None
-) -> bool:
-    """The client blocked the bot (or never started it): stop writing to them and tell staff, once.
-
-    Their other pending messages are cancelled. The alert goes to their case manager, or the staff group when
-    they have none; it is queued only by the worker that flips `reachable` from true to false.
-    """
-    if not await _finish(session, message, status="unreachable", lease_until=None, last_error=error[:500]):
-        return False
-    if message.client_id is None:
-        return True
-    await session.execute(
-        update(OutboxMessage)
-        .where(OutboxMessage.client_id == message.client_id, OutboxMessage.status == "pending")
-        .values(status="cancelled", last_error="client unreachable")
-        .execution_options(synchronize_session=False)
-    )
-    flipped = await session.execute(
-        update(Client)
-        .where(Client.id == message.client_id, Client.reachable.is_(True))
-        .values(reachable=False)
-        .execution_options(synchronize_session=False)
-    )
-    if not flipped.rowcount:  # type: ignore[attr-defined]
-        return True
-    client = (
-        await session.execute(
-            select(Client.reference, Staff.telegram_id)
-            .outerjoin(Staff, and_(Staff.id == Client.case_manager_id, Staff.active.is_(True)))
-            .where(Client.id == message.client_id)
-        )
-    ).one()
-    chat_id = client.telegram_id or staff_chat_id
-    if chat_id is None:
-        return True
-    await enqueue(
-        session,
-        key=f"client:{message.client_id}:unreachable:{message.id}",
-        chat_id=chat_id,
-        template=STAFF_UNREACHABLE_TEMPLATE,
-        due_at=now,
-        params={"reference": client.reference},
-        priority=ALERT_PRIORITY,
-    )
-    return True
+async def mark_unreachable(session: AsyncSession, message: ClaimedMessage, *, error: str) -> bool:
+    """403: the recipient blocked the bot (or never started it). Only this row; what follows for the client
+    (their other messages cancelled, staff alerted once) is `bot.services.reachability.became_unreachable`."""
+    return await _finish(session, message, status="unreachable", lease_until=None, last_error=error[:500])
 
 
 async def was_sent_to(session: AsyncSession, key_prefix: str, client_id: int) -> bool:
@@ -311,19 +272,11 @@ async def status_counts(session: AsyncSession) -> dict[str, int]:
     return {status: int(count) for status, count in rows}
 
 
-async def export_for_client(session: AsyncSession, client_id: int) -> list[dict[str, Any]]:
-    """The client's queued and delivered messages for a data export (template, times, status; no text)."""
-    rows = (
-        await session.scalars(
-            select(OutboxMessage).where(OutboxMessage.client_id == client_id).order_by(OutboxMessage.due_at)
-        )
-    ).all()
-    return [
-        {
-            "kind": r.template,
-            "due_at": r.due_at.isoformat(),
-            "status": r.status,
-            "sent_at": r.sent_at.isoformat() if r.sent_at else None,
-        }
-        for r in rows
-    ]
+async def forget_client(session: AsyncSession, client_id: int, *, appointment_ids: list[int]) -> int:
+    """Erasure: every message to the client, and every message to staff about them. Messages to staff carry no
+    `client_id` (it would make the drain render them in the client's language and treat a 403 as the client's);
+    their idempotency key names the client (`client:{id}:…`) or the appointment (`appointment:{id}:…`)."""
+    about = [OutboxMessage.client_id == client_id, OutboxMessage.idempotency_key.startswith(f"client:{client_id}:")]
+    about += [OutboxMessage.idempotency_key.startswith(f"appointment:{aid}:") for aid in appointment_ids]
+    result = await session.execute(delete(OutboxMessage).where(or_(*about)))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -12,16 +12,23 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
+from aiogram import Bot
+from aiogram.fsm.storage.base import BaseStorage
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.config import Settings
 from bot.core.county import County
 from bot.db.base import utcnow
+from bot.db.unit_of_work import current_session
 from bot.delivery import outbox
 from bot.delivery.worker import DeliveryWorker
 from bot.jobs.leader import run_exclusively
-from bot.services import booking, documents, privacy, staff
+from bot.services import audit, booking, documents, privacy, staff
+from bot.services.data_categories import UNFINISHED_ONBOARDING_DAYS  # the privacy notice says it
+from bot.telegram import fsm_storage
+from bot.telegram.inbound import UpdateJournal
+from bot.telegram.topics import ForumTopics
 
 log = logging.getLogger("kimbot.scheduler")
 
@@ -41,6 +48,10 @@ class Jobs:
     sessions: async_sessionmaker[AsyncSession]
     worker: DeliveryWorker
     county: County | None = None
+    # For the erasure's part outside the database (conversation state, the client's topic in the staff group).
+    bot: Bot | None = None
+    storage: BaseStorage | None = None
+    topics: ForumTopics | None = None
 
     async def expire_waitlist_offers(self) -> None:
         """Offers not taken within WAITLIST_HOLD_MINUTES go to the next client on the waitlist."""
@@ -95,26 +106,75 @@ class Jobs:
         await self.plan_morning_agendas()
 
     async def purge(self, now: datetime | None = None) -> tuple[int, int]:
-        """Retention: closed outbox rows and documents that expired more than RETENTION_MONTHS ago.
-
-        Also: home addresses of past visits, and clients who have not written for RETENTION_MONTHS and have no
-        appointment to come (the promise of the privacy notice).
-        """
+        """Retention: closed outbox rows and documents that expired more than RETENTION_MONTHS ago, home addresses
+        of past visits, database conversation state untouched for FSM_TTL, the journal (`UpdateJournal.prune`);
+        and the erasure of clients who have not written for RETENTION_MONTHS, or never finished onboarding and
+        have not written for 30 days, unless an appointment is still to come (the privacy notice's promise)."""
         now = now or utcnow()
         cutoff = now - timedelta(days=30 * self.settings.retention_months)
         async with self.sessions() as session, session.begin():
             messages = await outbox.purge_closed(session, cutoff)
             docs = await documents.purge_expired(session, cutoff.astimezone(self.settings.tz).date())
             addresses = await booking.forget_past_addresses(session)
-            gone = await privacy.purge_inactive(session, cutoff)
+            states = await fsm_storage.prune(session, now - fsm_storage.FSM_TTL)
+            candidates = await privacy.purge_candidates(
+                session,
+                inactive_before=cutoff,
+                unfinished_before=now - timedelta(days=UNFINISHED_ONBOARDING_DAYS),
+            )
+        journal = await UpdateJournal(self.sessions).prune()
+        gone, incomplete = await self._erase_all(candidates)
         log.info(
-            "retention purge: %d outbox rows, %d documents, %d home addresses, %d inactive clients",
+            "retention purge: %d outbox rows, %d documents, %d home addresses, %d conversation states, "
+            "%d journal rows, %d clients (%d left in the staff group for staff to delete)",
             messages,
             docs,
             addresses,
+            states,
+            journal,
             gone,
+            incomplete,
         )
         return messages, docs
+
+    async def _erase_all(self, client_ids: list[int]) -> tuple[int, int]:
+        """The same erasure as "Delete all my data", one transaction per client (a failure stops only that one;
+        the next purge tries again); the audit keeps a count."""
+        gone = incomplete = 0
+        for client_id in client_ids:
+            try:
+                async with self.sessions() as session, session.begin():
+                    token = current_session.set(session)  # DatabaseStorage deletes in this transaction
+                    try:
+                        erased = await privacy.erase(
+                            session, client_id, forget=self._forget(session), audit_action=None
+                        )
+                    finally:
+                        current_session.reset(token)
+            except LookupError:
+                continue  # erased meanwhile
+            except Exception:
+                log.exception("retention purge: erasing a client failed; the next purge tries again")
+                continue
+            gone += 1
+            incomplete += not erased.complete
+        if gone:
+            async with self.sessions() as session, session.begin():
+                audit.record(session, "clients_purged", actor="system", count=gone)
+        return gone, incomplete
+
+    def _forget(self, session: AsyncSession) -> list[privacy.Forget]:
+        steps: list[privacy.Forget] = []
+        if self.bot is not None and self.topics is not None:
+            forum = self.topics.bind(self.bot, session)
+
+            async def erase_topic(traces: privacy.Traces) -> bool:
+                return await forum.erase_client(traces, announce=False)
+
+            steps.append(erase_topic)
+        if self.bot is not None and self.storage is not None:
+            steps.append(fsm_storage.forgetter(self.storage, self.bot.id))
+        return steps
 
 
 def _once(jobs: Jobs, name: str, job: Callable[[], Awaitable[object]]) -> Callable[[], Awaitable[None]]:

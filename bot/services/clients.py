@@ -8,14 +8,12 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
 
-from sqlalchemy import bindparam, func, select, update
-from sqlalchemy import delete as sql_delete
+from sqlalchemy import bindparam, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
-from bot.db.models import Client, FsmRecord
+from bot.db.models import Client
 from bot.services import audit
 from bot.services.dto import ClientDTO
 
@@ -123,37 +121,21 @@ async def inactive_since(session: AsyncSession, cutoff: datetime) -> list[int]:
     return list((await session.scalars(select(Client.id).where(Client.last_contact_at < cutoff))).all())
 
 
+async def unfinished_since(session: AsyncSession, cutoff: datetime) -> list[int]:
+    """Ids of people who never finished onboarding (language, privacy notice, municipality) and have not written
+    since `cutoff` (the retention purge keeps them 30 days, not RETENTION_MONTHS)."""
+    unfinished = or_(Client.locale.is_(None), Client.privacy_acknowledged_at.is_(None), Client.municipality.is_(None))
+    return list((await session.scalars(select(Client.id).where(unfinished, Client.last_contact_at < cutoff))).all())
+
+
 async def set_reachable(session: AsyncSession, client_id: int, reachable: bool) -> None:
     await session.execute(update(Client).where(Client.id == client_id).values(reachable=reachable))
 
 
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-async def export_profile(session: AsyncSession, client_id: int) -> dict[str, Any]:
-    """The client's own record for the data export (GDPR Art. 15/20), as JSON-ready data."""
-    row = await _row(session, client_id)
-    return {
-        "telegram_id": row.telegram_id,
-        "reference": row.reference,
-        "language": row.locale,
-        "municipality": row.municipality,
-        "has_case_manager": row.case_manager_id is not None,
-        "reachable": row.reachable,
-        "announcements_opt_out": row.announcements_opt_out,
-        "privacy_acknowledged_at": _iso(row.privacy_acknowledged_at),
-        "created_at": _iso(row.created_at),
-        "updated_at": _iso(row.updated_at),
-    }
-
-
 async def delete(session: AsyncSession, client_id: int) -> None:
-    """Delete the client row and their conversation state (part of the erasure in `bot.services.privacy`)."""
-    row = await _row(session, client_id)
-    # Conversation state (FSM) may hold what the client typed; it is keyed by chat and user id.
-    await session.execute(sql_delete(FsmRecord).where(FsmRecord.key.like(f"%:{row.telegram_id}:{row.telegram_id}:%")))
-    await session.delete(row)
+    """Delete the client row; their other rows go with it (ON DELETE CASCADE). Part of the erasure in
+    `bot.services.privacy`, which deletes what is not linked by a foreign key first."""
+    await session.delete(await _row(session, client_id))
 
 
 async def count_by(session: AsyncSession, column: str) -> list[tuple[str | None, int]]:

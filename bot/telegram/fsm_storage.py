@@ -1,14 +1,22 @@
 """An aiogram FSM storage kept in kimbot's own database, so a conversation survives a restart
-in the embedded (no Redis) setup. Production with Redis uses aiogram's RedisStorage instead."""
+in the embedded (no Redis) setup. Production with Redis uses aiogram's RedisStorage instead.
+
+Conversation state may hold what a client typed (a home-visit address), so it does not live for ever: Redis keys
+expire `FSM_TTL` after their last write (`bot.app.build_fsm_storage`), database rows are pruned by the retention
+job (`prune`). A client's state is read for their export and deleted on erasure through whichever storage is
+configured (`client_keys`, `read`, `forget`), never by building aiogram's key layout by hand.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
+from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.db.models import FsmRecord
@@ -73,3 +81,52 @@ class DatabaseStorage(BaseStorage):
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+# How long a conversation in progress is kept after its last step (Redis TTL; database rows: the retention job).
+FSM_TTL = timedelta(days=7)
+
+
+def client_keys(bot_id: int, telegram_id: int) -> list[StorageKey]:
+    """The storage keys of a client's conversation state: their private chat with the bot (chat id = user id),
+    the key aiogram's FSM middleware uses there."""
+    return [StorageKey(bot_id=bot_id, chat_id=telegram_id, user_id=telegram_id)]
+
+
+async def read(storage: BaseStorage, keys: list[StorageKey]) -> dict[str, Any]:
+    """State and data under the keys, for the data export (empty when there is none)."""
+    held: dict[str, Any] = {}
+    for key in keys:
+        state, data = await storage.get_state(key), await storage.get_data(key)
+        if state is not None or data:
+            held["state"], held["data"] = state, data
+    return held
+
+
+async def forget(storage: BaseStorage, keys: list[StorageKey]) -> None:
+    """Delete state and data under the keys: RedisStorage deletes a key set to None / {}, DatabaseStorage the row
+    (in the update's transaction when there is one)."""
+    for key in keys:
+        await storage.set_state(key, None)
+        await storage.set_data(key, {})
+
+
+class _Traces(Protocol):
+    @property
+    def telegram_id(self) -> int: ...
+
+
+def forgetter(storage: BaseStorage, bot_id: int) -> Callable[[_Traces], Awaitable[bool]]:
+    """`forget` as one step of `bot.services.privacy.erase` (which passes what it knows about the client)."""
+
+    async def run(traces: _Traces) -> bool:
+        await forget(storage, client_keys(bot_id, traces.telegram_id))
+        return True
+
+    return run
+
+
+async def prune(session: AsyncSession, before: datetime) -> int:
+    """Retention: database conversation state last written before `before` (an abandoned booking's address)."""
+    result = await session.execute(delete(FsmRecord).where(FsmRecord.updated_at < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]

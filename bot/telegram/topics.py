@@ -23,7 +23,7 @@ from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import AiogramError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import InlineKeyboardMarkup, Message, MessageId, ReplyParameters, TelegramObject
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
@@ -36,6 +36,7 @@ from bot.core.county import County
 from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
 from bot.services import booking, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.services.privacy import Traces
 from bot.telegram.callbacks import AssignCb, ClaimCb
 
 log = logging.getLogger("kimbot.relay")
@@ -98,6 +99,21 @@ async def call(factory: Callable[[], Awaitable[T]], attempts: int = 4) -> T:
                 raise
             await asyncio.sleep(exc.retry_after)
     raise AssertionError("unreachable")
+
+
+async def _gone(delete: Callable[[], Awaitable[object]], already: tuple[str, ...]) -> bool:
+    """Delete something in the staff group: True when it is deleted or was not there any more."""
+    try:
+        await call(delete)
+    except TelegramBadRequest as exc:
+        if any(marker in exc.message.lower() for marker in already):
+            return True
+        log.warning("erasure: Telegram refused a deletion: %s", exc.message[:80])
+        return False
+    except AiogramError as exc:  # 403, 5xx, an HTML error page, a timeout
+        log.warning("erasure: a deletion failed: %s", type(exc).__name__)
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------- what this process knows about the forum
@@ -263,6 +279,22 @@ def recreated_topic_note() -> str:
 
 def intake_topic_name() -> str:
     return _("Intake – clients without a case manager")[:128]
+
+
+def message_link(chat_id: int, message_id: int) -> str:
+    """A t.me link to a message (or topic) of the supergroup, for members of it."""
+    return f"https://t.me/c/{str(chat_id).removeprefix('-100')}/{message_id}"
+
+
+def erasure_note(left: list[str]) -> str:
+    """The staff group's note that a client erased their data: no reference, no name; and, when Telegram refused
+    to delete their topic or Intake card, the links to delete by hand."""
+    if not left:
+        return _("🗑 A client has erased their data. Their topic and Intake card, if there were any, are deleted.")
+    return _(
+        "⚠️ A client's data has been erased, but Telegram did not let kimbot delete their topic or Intake card. "
+        "Please delete by hand: {links}"
+    ).format(links=" ".join(left))
 
 
 # ---------------------------------------------------------------------- the adapter
@@ -464,6 +496,31 @@ class Forum:
             thread = await self.intake_thread(broken=thread)
             card = await call(lambda: send(thread))
         return card.message_id
+
+    # ------------------------------------------------------------------ erasure
+
+    async def erase_client(self, traces: Traces, *, announce: bool = True) -> bool:
+        """Delete the client's topic (every copy in it goes too) and their Intake card; True when both are gone
+        (or were gone already). Staff get a note in the Intake topic: with `announce` that a client erased their
+        data, and always which topic or card to delete by hand when Telegram refused."""
+        left: list[str] = []
+        chat, thread, card = traces.staff_chat_id, traces.thread_id, traces.intake_message_id
+        if chat is not None and thread is not None:
+            deleted = await _gone(lambda: self.bot.delete_forum_topic(chat, thread), _TOPIC_MISSING)
+            left += [] if deleted else [message_link(chat, thread)]
+        card_chat = chat if chat is not None else self.settings.staff_chat_id
+        if card_chat is not None and card is not None:
+            deleted = await _gone(lambda: self.bot.delete_message(card_chat, card), ("message to delete not found",))
+            left += [] if deleted else [message_link(card_chat, card)]
+        if self.topics.available and (announce or left):
+            with self.topics.i18n.context(), self.topics.office():
+                note = erasure_note(left)
+            try:
+                intake = await self.intake_thread()
+                await call(lambda: self.bot.send_message(self.chat_id, note, message_thread_id=intake))
+            except AiogramError as exc:  # 403, 5xx, an HTML error page, a timeout
+                log.warning("erasure note not posted: %s", type(exc).__name__)
+        return not left
 
     async def edit_intake_card(self, message_id: int, text: str) -> None:
         with contextlib.suppress(TelegramBadRequest):  # the card may be gone with a deleted Intake topic
