@@ -1,7 +1,9 @@
-"""The one error handler: the client gets a short apology in their language, the log gets no personal data."""
+"""The one error handler: the client gets a short apology in their language (and a button its answer, so the
+spinner stops), the log gets no personal data."""
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import traceback
 
@@ -28,6 +30,9 @@ def _where(exc: BaseException) -> str:
 async def apologise(event: ErrorEvent, bot: Bot, sessions: async_sessionmaker[AsyncSession], i18n: I18n) -> None:
     update = event.update
     log.error("update %s failed: %s at %s", update.update_id, type(event.exception).__name__, _where(event.exception))
+    if update.callback_query is not None:  # stop the button's spinner (unless the handler already answered)
+        with contextlib.suppress(TelegramAPIError):
+            await bot.answer_callback_query(update.callback_query.id)
     message = update.message or (update.callback_query.message if update.callback_query else None)
     user = (
         update.message.from_user

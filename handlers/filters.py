@@ -14,6 +14,11 @@ async def in_private_chat(message: Message) -> bool:
     return message.chat.type == "private"
 
 
+async def outside_private_chat(message: Message) -> bool:
+    """In a group (the staff group): where commands that list clients are refused."""
+    return message.chat.type != "private"
+
+
 async def from_private_chat(callback: CallbackQuery) -> bool:
     return callback.message is not None and callback.message.chat.type == "private"
 

@@ -306,8 +306,15 @@ async def home_address(session: AsyncSession, appointment_id: int, *, staff_id: 
 
 
 async def cancel(
-    session: AsyncSession, county: County, *, client_id: int, appointment_id: int, hold_minutes: int
+    session: AsyncSession,
+    county: County,
+    *,
+    client_id: int,
+    appointment_id: int,
+    hold_minutes: int,
+    by_staff_id: int | None = None,
 ) -> AppointmentDTO:
+    """Cancel the client's appointment; `by_staff_id` when a staff member does it for them (/bookfor)."""
     await take_write_lock(session)
     row = await _owned(session, client_id, appointment_id)
     if row.status not in ("booked", "held"):
@@ -317,7 +324,12 @@ async def cancel(
     row.sequence += 1
     await session.flush()
     audit.record(
-        session, "appointment_cancelled", actor="client", actor_id=client_id, client_id=client_id, appointment_id=row.id
+        session,
+        "appointment_cancelled",
+        actor="staff" if by_staff_id else "client",
+        actor_id=by_staff_id or client_id,
+        client_id=client_id,
+        appointment_id=row.id,
     )
     service = county.service(row.service_key)
     if service is not None:
@@ -327,10 +339,18 @@ async def cancel(
 
 
 async def reschedule(
-    session: AsyncSession, county: County, *, client_id: int, appointment_id: int, slot: Slot, hold_minutes: int
+    session: AsyncSession,
+    county: County,
+    *,
+    client_id: int,
+    appointment_id: int,
+    slot: Slot,
+    hold_minutes: int,
+    by_staff_id: int | None = None,
 ) -> AppointmentDTO:
     """Move the appointment to `slot` atomically: the new time is taken in the same row and transaction, so if it
-    is gone nothing changes (SlotTaken); the old time is freed (and offered to the waitlist) only on success."""
+    is gone nothing changes (SlotTaken); the old time is freed (and offered to the waitlist) only on success.
+    `by_staff_id` when a staff member moves it for the client (/bookfor)."""
     sqlite = await take_write_lock(session)
     row = await _owned(session, client_id, appointment_id)
     if row.status != "booked":
@@ -363,8 +383,8 @@ async def reschedule(
     audit.record(
         session,
         "appointment_rescheduled",
-        actor="client",
-        actor_id=client_id,
+        actor="staff" if by_staff_id else "client",
+        actor_id=by_staff_id or client_id,
         client_id=client_id,
         appointment_id=row.id,
     )

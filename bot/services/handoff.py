@@ -263,6 +263,30 @@ async def delivered(session: AsyncSession, pair_id: int, staff_chat_id: int, sta
     )
 
 
+async def issue_notice(session: AsyncSession, client_id: int, client_message_id: int, kind: str) -> None:
+    """The identity-documents notice was sent about this message: remember which one (a pair with status
+    "notice"), so that its "send" button passes on that message and no other, whatever the callback data says."""
+    await record(session, client_id, direction="in", kind=kind, client_message_id=client_message_id, status="notice")
+    await mark(session, client_id, "id_notice_sent_at")
+
+
+async def take_notice(session: AsyncSession, client_id: int, client_message_id: int) -> PairDTO | None:
+    """The notice issued for this message of the client, now answered (forgotten); None if there is none."""
+    row = await session.scalar(
+        select(RelayMessage).where(
+            RelayMessage.client_id == client_id,
+            RelayMessage.client_message_id == client_message_id,
+            RelayMessage.status == "notice",
+        )
+    )
+    if row is None:
+        return None
+    found = _pair_dto(row)
+    await session.delete(row)
+    await session.flush()
+    return found
+
+
 async def held(session: AsyncSession, client_id: int | None = None) -> list[PairDTO]:
     """Messages held by flood protection, oldest first (all clients when `client_id` is None)."""
     query = select(RelayMessage).where(RelayMessage.status == "held").order_by(RelayMessage.id)

@@ -1,7 +1,8 @@
 """The handoff's rules about what happens around a client's message, as decisions: whether it is passed on at all
-(blocked, unsupported, the one-time identity-documents notice), flood protection (hold it, and tell the client
-once a minute), and after a message went into the topic: mention the case manager once per turn (or the deputy of
-an absent one), tell the client once who answers during an absence, and send the out-of-hours reply once.
+(`admit`: onboarded, not blocked, a staff group; `gate`: unsupported kinds, the one-time identity-documents
+notice), flood protection (hold it, tell the client once a minute, drop beyond a full batch), and after a message
+went into the topic: mention the case manager once per turn (or the deputy of an absent one), tell the client once
+who answers during an absence, and send the out-of-hours reply once.
 
 Telegram-free and database-free: callers read the facts, ask here, and carry out the answer (a small dataclass),
 so the rules can be tested without a bot.
@@ -27,6 +28,19 @@ HEADER_REFRESH = timedelta(hours=6)
 ID_NOTICE_KINDS = ("photo", "document")
 
 Gate = Literal["ignore", "unsupported", "id_notice", "pass"]
+Admission = Literal["ignore", "not_available", "pass"]
+
+
+def admit(conv: ConversationDTO, *, onboarded: bool, staff_chat: bool) -> Admission:
+    """The one gate in front of the staff group: every way a client's words get there (a message, the "send" of
+    the identity-documents notice, an edit of an earlier copy) asks here first. Nothing from someone who has not
+    finished onboarding (acknowledged the privacy notice) or whom staff blocked; "not available" without a staff
+    group. Flood protection comes after it (`flood`)."""
+    if not onboarded or conv.blocked:
+        return "ignore"
+    if not staff_chat:
+        return "not_available"
+    return "pass"
 
 
 def gate(conv: ConversationDTO, kind: str | None) -> Gate:
@@ -45,10 +59,17 @@ def gate(conv: ConversationDTO, kind: str | None) -> Gate:
 class Flood:
     hold: bool  # store the message as held and pass it on with the others a while later
     tell_client: bool  # the client is told (at most once a minute) that their messages go together
+    drop: bool = False  # the held batch is full: not passed on (the client is told to send it again later)
 
 
-def flood(held: int, recent: int, limit: int, flood_notice_at: datetime | None, now: datetime) -> Flood:
-    """Hold while messages are held, or once the client sent `limit` messages within the last minute."""
+def flood(
+    held: int, recent: int, limit: int, flood_notice_at: datetime | None, now: datetime, cap: int | None = None
+) -> Flood:
+    """Hold while messages are held, or once the client sent `limit` messages within the last minute; once `cap`
+    messages (default: `limit`) are held, further ones are dropped until the batch has gone out. So a flood
+    becomes at most `limit` copies and one batch of `cap` a minute, not one copy per message."""
+    if held >= (limit if cap is None else cap):
+        return Flood(hold=False, tell_client=False, drop=True)
     if not (held or recent >= limit):
         return Flood(hold=False, tell_client=False)
     return Flood(hold=True, tell_client=flood_notice_at is None or now - flood_notice_at > FLOOD_WINDOW)

@@ -1,11 +1,25 @@
 """Every button's callback data, in one place so that the prefixes can be seen side by side (a test checks they
 are unique: aiogram tells factories apart by prefix only). Telegram allows 64 bytes of callback data; prefixes are
 one or two letters. Callback data is input from the client's device: handlers re-check ownership in the database.
+
+Numbers are bounded (`DbId`, `MessageId`, …): a forged value out of range (`ap:cancel_yes:999…9`), of the wrong
+type or with extra fields does not parse, so the filter does not match and the catch-all answers the button
+(`bot.telegram.throttle`); no handler ever sees an id the database or `datetime` would choke on.
 """
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from aiogram.filters.callback_data import CallbackData
+from pydantic import Field
+
+INT32_MAX = 2**31 - 1
+# A row id (the tables' integer keys) and a Telegram message id: both fit a signed 32-bit integer.
+DbId = Annotated[int, Field(ge=0, le=INT32_MAX)]
+MessageId = Annotated[int, Field(ge=1, le=INT32_MAX)]
+Timestamp = Annotated[int, Field(ge=0, le=2**33)]  # seconds since 1970, up to the year 2242
+Short = Annotated[str, Field(max_length=32)]
 
 # Onboarding, language, menu and privacy
 
@@ -43,8 +57,8 @@ class DayCb(CallbackData, prefix="bd"):
 
 
 class SlotCb(CallbackData, prefix="bt"):
-    staff: int
-    ts: int
+    staff: DbId
+    ts: Timestamp
 
 
 class ConfirmCb(CallbackData, prefix="bf"):
@@ -52,8 +66,8 @@ class ConfirmCb(CallbackData, prefix="bf"):
 
 
 class ApptCb(CallbackData, prefix="ap"):
-    action: str  # cancel | cancel_yes | keep | move | accept | decline
-    id: int
+    action: Short  # cancel | cancel_yes | keep | move | accept | decline
+    id: DbId
 
 
 class WaitCb(CallbackData, prefix="bw"):
@@ -64,42 +78,42 @@ class WaitCb(CallbackData, prefix="bw"):
 
 
 class ReminderCb(CallbackData, prefix="rm"):
-    action: str  # come | change
-    appointment_id: int
+    action: Short  # come | change
+    appointment_id: DbId
 
 
 # Documents
 
 
 class DocCb(CallbackData, prefix="dm"):
-    action: str  # list | add | type | edit | del | del_yes
-    id: int = 0
-    t: str = ""  # document type for action "type"
+    action: Short  # list | add | type | edit | del | del_yes
+    id: DbId = 0
+    t: Short = ""  # document type for action "type"
 
 
 class CalCb(CallbackData, prefix="dc"):
-    action: str  # day | nav | noop
-    y: int
-    m: int
-    d: int = 0
+    action: Short  # day | nav | noop
+    y: Annotated[int, Field(ge=1, le=9999)]
+    m: Annotated[int, Field(ge=1, le=12)]
+    d: Annotated[int, Field(ge=0, le=31)] = 0
 
 
 # Handoff
 
 
 class ClaimCb(CallbackData, prefix="hc"):
-    client: int
+    client: DbId
 
 
 class AssignCb(CallbackData, prefix="ha"):
-    client: int
-    staff: int
+    client: DbId
+    staff: DbId
 
 
 class IdNoticeCb(CallbackData, prefix="hi"):
-    action: str  # send | drop
-    message: int
-    kind: str
+    action: Short  # send | drop
+    message: MessageId  # a hint: the notice is checked against the one kimbot stored
+    kind: Short
 
 
 # Broadcasts
@@ -111,8 +125,8 @@ class BcCb(CallbackData, prefix="bc"):
 
 
 class BcRunCb(CallbackData, prefix="br"):
-    action: str  # pause | resume | cancel
-    id: int
+    action: Short  # pause | resume | cancel
+    id: DbId
 
 
 class AnnCb(CallbackData, prefix="an"):
@@ -123,5 +137,5 @@ class AnnCb(CallbackData, prefix="an"):
 
 
 class AgendaCb(CallbackData, prefix="ag"):
-    action: str  # attended | no_show | address
-    id: int
+    action: Short  # attended | no_show | address
+    id: DbId

@@ -119,6 +119,7 @@ class BookingConversation:
                 appointment_id=draft.reschedule_id,
                 slot=slot,
                 hold_minutes=self.settings.waitlist_hold_minutes,
+                by_staff_id=booked_by,
             )
         return await booking.book(
             self.session,

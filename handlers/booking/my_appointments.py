@@ -14,7 +14,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.db.base import utcnow
 from bot.services import booking
 from bot.services.booking import AppointmentDTO, AppointmentNotFound
-from bot.services.dto import ClientDTO
+from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.callbacks import ApptCb, MenuCb
 from handlers import keyboards
 from handlers.booking import views
@@ -72,7 +72,11 @@ async def ask_cancel(
 
 
 async def cancel_appointment(
-    callback: CallbackQuery, callback_data: ApptCb, conversation: BookingConversation, client: ClientDTO | None
+    callback: CallbackQuery,
+    callback_data: ApptCb,
+    conversation: BookingConversation,
+    client: ClientDTO | None,
+    staff: StaffDTO | None = None,
 ) -> None:
     if (found := await owned_appointment(callback, callback_data, conversation, client)) is None:
         return
@@ -85,6 +89,7 @@ async def cancel_appointment(
             client_id=appt.client_id,
             appointment_id=appt.id,
             hold_minutes=settings.waitlist_hold_minutes,
+            by_staff_id=staff.id if staff is not None else None,  # a staff member acting for the client (/bookfor)
         )
     except AppointmentNotFound:
         await message.answer(_("This appointment was not found."))

@@ -146,7 +146,8 @@ async def turn_calendar(callback: CallbackQuery, callback_data: CalCb, settings:
     if not isinstance(callback.message, Message) or not 1 <= callback_data.m <= 12:
         return
     now = today(settings)
-    year, month = max((callback_data.y, callback_data.m), (now.year, now.month))
+    # Not before this month, not beyond a century (a forged year near 9999 would break the next month's button).
+    year, month = min(max((callback_data.y, callback_data.m), (now.year, now.month)), (now.year + 100, 12))
     with contextlib.suppress(TelegramBadRequest):  # "message is not modified" after a double tap
         await callback.message.edit_reply_markup(reply_markup=views.calendar_keyboard(year, month, now, _locale()))
 

@@ -14,6 +14,7 @@ from bot.services import documents
 from bot.services.dto import StaffDTO
 from handlers.documents import views
 from handlers.documents.flow import today
+from handlers.filters import in_private_chat
 from handlers.staff.commands import IsStaff
 
 
@@ -23,7 +24,8 @@ async def list_expiring(message: Message, session: AsyncSession, settings: Setti
 
 
 def build_staff_router() -> Router:
-    """/expiring, mounted in the staff area (a client's /expiring is refused with the other staff commands)."""
+    """/expiring, mounted in the staff area, in a private chat only (in the staff group `handlers.staff.commands`
+    asks for one; a client's /expiring is refused with the other staff commands)."""
     router = Router(name="documents_staff")
-    router.message.register(list_expiring, Command("expiring"), IsStaff())
+    router.message.register(list_expiring, Command("expiring"), IsStaff(), in_private_chat)
     return router

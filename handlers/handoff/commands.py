@@ -16,7 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import Settings
 from bot.core.county import County
 from bot.core.i18n import OFFICE_LOCALE, fmt_date
-from bot.services import clients, handoff, office_hours
+from bot.db.base import utcnow
+from bot.services import handoff, office_hours, reachability
 from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.topics import Forum, call
@@ -45,7 +46,10 @@ async def close_conversation(message: Message, topic_client: ClientDTO, forum: F
     try:
         await call(lambda: bot.send_message(client.telegram_id, goodbye))
     except TelegramForbiddenError:
-        await clients.set_reachable(forum.session, client.id, False)
+        cause = f"close:{message.chat.id}:{message.message_id}"
+        await reachability.became_unreachable(
+            forum.session, client.id, now=utcnow(), staff_chat_id=forum.settings.staff_chat_id, cause=cause
+        )
     await message.reply(_("Conversation closed. The client was told; their next message reopens this topic."))
     await handoff.close(forum.session, client.id, staff.id)
     await forum.refresh_header(client.id)

@@ -17,7 +17,8 @@ from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.i18n import OFFICE_LOCALE
-from bot.services import clients, handoff
+from bot.db.base import utcnow
+from bot.services import clients, handoff, reachability
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.translator import Translator
 from bot.telegram.topics import Forum, call, kind_of, with_forum
@@ -101,8 +102,11 @@ async def _not_delivered(answer: _Answer, forum: Forum) -> None:
         status="failed",
         staff_id=answer.staff.id,
     )
-    if client.reachable:
-        await clients.set_reachable(forum.session, client.id, False)
+    if client.reachable:  # as a 403 of the outbox: pending reminders stopped, the case manager told once
+        cause = f"answer:{message.chat.id}:{message.message_id}"
+        await reachability.became_unreachable(
+            forum.session, client.id, now=utcnow(), staff_chat_id=forum.settings.staff_chat_id, cause=cause
+        )
         await forum.refresh_header(client.id)
 
 

@@ -138,7 +138,7 @@ def build_router() -> Router:
     router = Router(name="staff_agenda")
     router.message.filter(IsStaff())
     router.callback_query.filter(IsStaff())
-    router.message.register(show_agenda, Command("agenda"))
+    router.message.register(show_agenda, Command("agenda"), in_private_chat)
     router.message.register(block_time, Command("block"))
     router.message.register(book_for_client, Command("bookfor"), in_private_chat)
     router.callback_query.register(mark_attended, AgendaCb.filter(F.action == "attended"))

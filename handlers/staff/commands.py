@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.county import County
 from bot.services import clients
+from handlers.filters import in_private_chat, outside_private_chat
 from handlers.staff import views
 
 # Every staff command of every feature: a client who sends one is told it is for staff only.
@@ -31,6 +32,9 @@ STAFF_COMMANDS = (
     "unblock",
     "broadcast",
 )
+# Staff commands whose answer is about clients: answered only in a private chat with kimbot, never posted to every
+# member of the staff group.
+PRIVATE_CHAT_COMMANDS = ("stats", "agenda", "expiring")
 
 
 class IsStaff(BaseFilter):
@@ -49,6 +53,10 @@ async def show_stats(message: Message, session: AsyncSession, county: County) ->
     await message.answer(views.stats_text(by_language, by_town, county, get_i18n().current_locale))
 
 
+async def ask_for_private_chat(message: Message) -> None:
+    await message.reply(_("Please use a private chat with me for this command."))
+
+
 async def refuse_non_staff(message: Message) -> None:
     await message.answer(_("This command is only for staff of the integration management."))
 
@@ -56,7 +64,8 @@ async def refuse_non_staff(message: Message) -> None:
 def build_router() -> Router:
     """Mounted in the staff area (`handlers.build_routers`); the filter here as well, should it ever move."""
     router = Router(name="staff")
-    router.message.register(show_stats, IsStaff(), Command("stats"))
+    router.message.register(ask_for_private_chat, IsStaff(), Command(*PRIVATE_CHAT_COMMANDS), outside_private_chat)
+    router.message.register(show_stats, IsStaff(), Command("stats"), in_private_chat)
     return router
 
 
