@@ -1,20 +1,26 @@
 # syntax=docker/dockerfile:1
+# Every Python package comes from a hashed lock file (pip --require-hashes): a changed or substituted download
+# fails the build. Regenerate the locks after changing pyproject.toml's dependencies (README, "Data protection").
 FROM python:3.11-slim AS build
 WORKDIR /src
+COPY requirements-build.lock ./
+RUN pip install --no-cache-dir --require-hashes -r requirements-build.lock
 COPY pyproject.toml README.md babel.cfg ./
 COPY bot ./bot
 COPY handlers ./handlers
 COPY locales ./locales
-RUN pip install --no-cache-dir build Babel \
- && pybabel compile -d locales -D messages \
- && python -m build --wheel --outdir /dist
+RUN pip wheel --no-cache-dir --no-deps --no-build-isolation --wheel-dir /dist .
 
 FROM python:3.11-slim
 RUN useradd --create-home --uid 10001 kimbot
 WORKDIR /app
+COPY requirements.lock /tmp/
+RUN pip install --no-cache-dir --require-hashes -r /tmp/requirements.lock && rm /tmp/requirements.lock
 COPY --from=build /dist/*.whl /tmp/
-RUN pip install --no-cache-dir /tmp/*.whl && rm /tmp/*.whl \
- && python -c "from bot.i18n import ensure_compiled, source_catalog_dir; from pathlib import Path; ensure_compiled(source_catalog_dir(), Path('/tmp/unused'))"
+# kimbot itself without dependencies (they are all in the lock); the catalogs are compiled now, as root, into the
+# installed package, so the non-root user never needs to write there.
+RUN pip install --no-cache-dir --no-deps /tmp/*.whl && rm /tmp/*.whl \
+ && python -c "from bot.core.i18n import ensure_compiled, source_catalog_dir; from pathlib import Path; ensure_compiled(source_catalog_dir(), Path('/tmp/unused'))"
 USER kimbot
 ENV KIMBOT_DATA_DIR=/home/kimbot/var
 CMD ["kimbot", "run"]

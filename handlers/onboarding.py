@@ -37,9 +37,7 @@ async def continue_onboarding(
         await message.answer("🌐 " + _("Please choose your language:"), reply_markup=keyboards.languages())
     elif client.privacy_acknowledged_at is None:
         await state.set_state(Onboarding.privacy)
-        await message.answer(
-            privacy_notice(county, settings.retention_months), reply_markup=keyboards.privacy_acknowledge()
-        )
+        await message.answer(privacy_notice(county, settings), reply_markup=keyboards.privacy_acknowledge())
     elif not client.municipality:
         await state.set_state(Onboarding.municipality)
         await message.answer(_("In which municipality do you live?"), reply_markup=keyboards.municipalities(county))

@@ -2,26 +2,65 @@
 
 from __future__ import annotations
 
+import html
+
 from aiogram.utils.i18n import gettext as _
 
+from bot.core.config import Settings
 from bot.core.county import County
+from bot.services.data_categories import CATEGORIES, UNFINISHED_ONBOARDING_DAYS
 
 
-def privacy_notice(county: County, retention_months: int) -> str:
-    return _(
-        "<b>Your data at kimbot</b>\n\n"
-        "kimbot is run by {county} for its integration management. This is a public task "
-        "(Art. 6(1)(e) GDPR and the Participation and Integration Act of North Rhine-Westphalia).\n\n"
-        "<b>What we store:</b> your Telegram ID, your language, your municipality, your appointments and "
-        "the expiry dates of documents you enter. Nothing else.\n"
-        "<b>Why:</b> to book appointments, to remind you and to connect you with your case manager.\n"
-        "<b>How long:</b> until you delete it, at the latest {months} months after your last contact.\n"
-        "<b>Your rights:</b> with /privacy you can see all your data and delete it at any time. "
-        "You can also contact the county's data protection officer or the data protection authority "
-        "of North Rhine-Westphalia (LDI NRW).\n\n"
-        "Please never send case details or copies of documents through Telegram. "
-        "Bring them to your appointment."
-    ).format(county=county.name, months=retention_months)
+def privacy_notice(county: County, settings: Settings) -> str:
+    """The privacy notice (GDPR Art. 13): short sentences, one line per point, for people who read little.
+
+    What is stored follows `bot.services.data_categories`, the list the data export follows too. The translation
+    server is named only when one is configured (TRANSLATE_URL): the notice tells what happens, not what might."""
+    stored = [_(category.label) for category in CATEGORIES]
+    if settings.keep_transcript:
+        stored.append(_("kimbot also keeps the text of your messages to your case manager."))
+    seen = [
+        _("Your messages are copied into a Telegram group of the integration management."),
+        _("Your case managers read them there and answer you."),
+        _("Staff of the integration management see your appointments and document dates."),
+    ]
+    if settings.translate_url:
+        seen.append(_("Messages between you and your case manager also go to a translation server."))
+    seen.append(_("Telegram keeps your chats too. Telegram's own privacy policy applies to that."))
+    rights = [
+        _("/privacy – your data: see it or delete it"),
+        _("Questions or complaints: the county's data protection officer or the LDI NRW (data protection authority)."),
+    ]
+    if county.privacy_contact:
+        rights.append(_("Data protection contact: {contact}").format(contact=html.escape(county.privacy_contact)))
+    parts = [
+        "<b>{}</b>".format(_("Your data at kimbot")),
+        "\n".join(
+            [
+                _("Responsible: {county}, integration management.").format(county=html.escape(county.name)),
+                _("Legal basis: a public task (Art. 6(1)(e) GDPR, Participation and Integration Act NRW)."),
+                _("Why: to book appointments, to remind you and to connect you with your case manager."),
+            ]
+        ),
+        _section(_("What kimbot stores:"), stored),
+        _section(_("Who sees it:"), seen),
+        _section(
+            _("How long:"),
+            [
+                _("Until you delete it, at the latest {months} months after your last contact.").format(
+                    months=settings.retention_months
+                ),
+                _("If you do not finish signing up: {days} days.").format(days=UNFINISHED_ONBOARDING_DAYS),
+            ],
+        ),
+        _section(_("Your rights:"), rights),
+        _("Please do not send copies of documents here. Bring them to your appointment."),
+    ]
+    return "\n\n".join(parts)
+
+
+def _section(title: str, lines: list[str]) -> str:
+    return "\n".join([f"<b>{title}</b>", *(f"• {line}" for line in lines)])
 
 
 def main_menu_text() -> str:

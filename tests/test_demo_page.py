@@ -240,7 +240,7 @@ def test_client_books_and_talks_to_the_case_manager_in_the_browser(demo: Demo, b
     tap(browser, "✅ Confirm")
     confirmation = wait(
         browser,
-        lambda: next((t for t in client_texts(browser) if "booked" in t), None),
+        lambda: next((t for t in client_texts(browser) if "is booked for" in t), None),
         "the booking confirmation",
     )
     assert "📎" in confirmation  # the .ics file comes with it

@@ -146,6 +146,8 @@ class StaffMember(_Strict):
 
 class County(_Strict):
     name: str
+    # Shown in the privacy notice (GDPR Art. 13(1)(b)): how to reach the data protection officer, e.g. an address.
+    privacy_contact: str | None = None
     timezone: str = "Europe/Berlin"
     municipalities: tuple[Municipality, ...]
     offices: tuple[Office, ...]

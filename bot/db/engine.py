@@ -19,6 +19,9 @@ def _prepare_sqlite_path(url: str) -> None:
 
 def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """Create the async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+    # SQL parameters hold the journalled update JSON, typed addresses and names: keep them out of error messages
+    # (and so out of logged tracebacks) and out of SQLAlchemy's own logging.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         _prepare_sqlite_path(url)
         # One writer at a time anyway: a few connections (each with its own thread and page cache) keep the readers
