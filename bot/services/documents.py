@@ -298,7 +298,3 @@ async def purge_expired(session: AsyncSession, before: date) -> int:
     """Retention: documents that expired before `before` are of no use any more."""
     result = await session.execute(delete(Document).where(Document.expires_on < before))
     return int(result.rowcount or 0)  # type: ignore[attr-defined]
-
-
-async def export_for_client(session: AsyncSession, client_id: int) -> list[dict[str, str]]:
-    return [{"type": d.doc_type, "expires_on": d.expires_on.isoformat()} for d in await for_client(session, client_id)]

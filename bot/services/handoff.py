@@ -431,39 +431,3 @@ async def set_staff_topic(session: AsyncSession, key: str, chat_id: int, thread_
     else:
         row.chat_id, row.thread_id = chat_id, thread_id
     await session.flush()
-
-
-# ---------------------------------------------------------------------- privacy
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.isoformat() if value else None
-
-
-async def export(session: AsyncSession, client_id: int) -> dict[str, Any]:
-    """The conversation record for the client's data export (GDPR Art. 15): metadata, and a transcript if kept."""
-    conv = await session.scalar(select(Conversation).where(Conversation.client_id == client_id))
-    rows = (
-        await session.scalars(select(RelayMessage).where(RelayMessage.client_id == client_id).order_by(RelayMessage.id))
-    ).all()
-    return {
-        "conversation": None
-        if conv is None
-        else {
-            "status": conv.status,
-            "blocked": conv.blocked,
-            "started_at": _iso(conv.created_at),
-            "last_message_at": _iso(conv.last_client_message_at),
-        },
-        "messages": [
-            {
-                "direction": "to_case_manager" if r.direction == "in" else "from_case_manager",
-                "type": r.kind,
-                "status": r.status,
-                "at": _iso(r.created_at),
-                "edited_at": _iso(r.edited_at),
-                **({"text": r.transcript} if r.transcript is not None else {}),
-            }
-            for r in rows
-        ],
-    }
