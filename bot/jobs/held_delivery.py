@@ -32,6 +32,11 @@ class HeldDelivery:
         self._tasks: dict[int, asyncio.Task[None]] = {}
         self._again: set[int] = set()
 
+    @property
+    def scheduled(self) -> int:
+        """How many clients' held messages are waiting for their turn."""
+        return len(self._tasks)
+
     def schedule(self, client_id: int, delay: float, bot: Bot) -> None:
         """Deliver the client's held messages in `delay` seconds (again after that, if more were held meanwhile)."""
         if client_id in self._tasks:
@@ -70,6 +75,9 @@ class HeldDelivery:
                 client = await handoff.client(session, client_id)
                 rows = await handoff.held(session, client_id)
                 if client is None or not rows:
+                    return
+                if (await handoff.conversation(session, client_id)).blocked:  # blocked by staff while held
+                    await handoff.drop_held(session, client_id)
                     return
                 forum = self.topics.bind(bot, session)
                 for start in range(0, len(rows), BATCH):

@@ -263,6 +263,16 @@ async def delivered(session: AsyncSession, pair_id: int, staff_chat_id: int, sta
     )
 
 
+async def drop_held(session: AsyncSession, client_id: int) -> int:
+    """A blocked client's held messages are not passed on: they stay recorded as `dropped`."""
+    result = await session.execute(
+        update(RelayMessage)
+        .where(RelayMessage.client_id == client_id, RelayMessage.status == "held")
+        .values(status="dropped")
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
 async def issue_notice(session: AsyncSession, client_id: int, client_message_id: int, kind: str) -> None:
     """The identity-documents notice was sent about this message: remember which one (a pair with status
     "notice"), so that its "send" button passes on that message and no other, whatever the callback data says."""
