@@ -5,7 +5,6 @@ UPDATE; both must deliver every reminder, and never the same one twice except th
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from collections import Counter
@@ -21,6 +20,7 @@ from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import documents
 from tests.support import ROOT
+from tests.support.processes import kimbot_env
 
 FIRST_CHAT = 20_000
 COUNT = 1000
@@ -53,18 +53,7 @@ async def _queue_due_reminders(settings: Settings, emulator: BotAPIEmulator, cou
 
 
 async def _start(settings: Settings, emulator: BotAPIEmulator, **env: str) -> asyncio.subprocess.Process:
-    environment = {
-        **os.environ,
-        "BOT_TOKEN": settings.bot_token.get_secret_value() if settings.bot_token else "",
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "STAFF_CHAT_ID": str(settings.staff_chat_id),
-        "KIMBOT_DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-        "HTTP_PORT": "0",  # several processes on one machine: each its own port for /healthz
-        **env,
-    }
+    environment = kimbot_env(settings, emulator, **env)
     return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", cwd=ROOT, env=environment)
 
 

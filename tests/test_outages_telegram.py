@@ -5,7 +5,6 @@ cut without an answer, 429 with retry_after, 409 and 401. kimbot stays up and ev
 from __future__ import annotations
 
 import asyncio
-import os
 import sys
 from datetime import timedelta
 from typing import Any
@@ -20,6 +19,7 @@ from bot.emulator import BotAPIEmulator
 from bot.ops import metrics
 from tests.support import ROOT, STAFF_GROUP, Running, in_topic, onboard, thread_of
 from tests.support.constants import TOKEN
+from tests.support.processes import kimbot_env
 
 HELP = "What kimbot can do for you"
 SORRY = "Sorry, something went wrong"
@@ -143,17 +143,7 @@ async def test_a_revoked_token_stops_kimbot_with_a_clear_message(
 ) -> None:
     """401 on getUpdates (the token was revoked in @BotFather): `kimbot run` exits 1 and says why; a 401 is not
     retried forever. (The in-process kimbot of the fixture only prepares the database and the emulator's bot.)"""
-    env = {
-        **os.environ,
-        "BOT_TOKEN": TOKEN,
-        "TELEGRAM_API_URL": emulator.base_url,
-        "DATABASE_URL": settings.database_url,
-        "REDIS_URL": settings.redis_url or "",
-        "KIMBOT_DATA_DIR": str(settings.data_dir),
-        "LOG_LEVEL": "WARNING",
-        "HTTP_PORT": "0",
-        "POLLING_TIMEOUT": "1",
-    }
+    env = kimbot_env(settings, emulator, BOT_TOKEN=TOKEN, POLLING_TIMEOUT="1")
     await kimbot.stop()  # one poller per token
     emulator.fail("getUpdates", 401, "Unauthorized", times=1000)
     process = await asyncio.create_subprocess_exec(

@@ -284,6 +284,18 @@ async def upcoming(session: AsyncSession, client_id: int) -> list[AppointmentDTO
     return [to_dto(r) for r in rows]
 
 
+async def with_upcoming(session: AsyncSession, client_ids: list[int]) -> set[int]:
+    """Which of these clients have an appointment still to come (one query, for the retention purge)."""
+    if not client_ids:
+        return set()
+    rows = await session.scalars(
+        select(Appointment.client_id)
+        .where(Appointment.client_id.in_(client_ids), Appointment.status == "booked", Appointment.ends_at > utcnow())
+        .distinct()
+    )
+    return set(rows.all())
+
+
 async def staff_note(session: AsyncSession, appointment_id: int) -> StaffNote | None:
     """The appointment with its client's reference, for the note to the staff member (whatever its status)."""
     row = await session.execute(

@@ -364,4 +364,5 @@ async def purge_candidates(
     onboarding never finished and no contact since `unfinished_before` – unless an appointment is still to come."""
     stale = set(await clients.inactive_since(session, inactive_before))
     stale |= set(await clients.unfinished_since(session, unfinished_before))
-    return [cid for cid in sorted(stale) if not await booking.upcoming(session, cid)]
+    keep = await booking.with_upcoming(session, sorted(stale))
+    return sorted(stale - keep)
