@@ -1,23 +1,55 @@
-"""Translation workflow: extract strings into locales/messages.pot, merge them into every catalog,
-and keep the English catalog identical to the source strings (English is the source language).
+"""Translation workflow for both gettext domains.
 
-    python scripts/update_catalogs.py
+    python scripts/update_catalogs.py                    # kimbot's strings and the example county's texts
+    python scripts/update_catalogs.py --domain messages  # only kimbot's strings
+    python scripts/update_catalogs.py --domain county    # only the example county's texts
+    python scripts/update_catalogs.py --county path/to/county.toml [--init]
 
-Then translate the empty (or fuzzy) entries in locales/<lang>/LC_MESSAGES/messages.po; tests fail until
-every catalog is complete. Compiled .mo files are built by kimbot at start-up.
+`messages` (kimbot's own strings, English source): extracted from the code into locales/messages.pot and merged
+into every locales/<lang>/LC_MESSAGES/messages.po; the English catalog is kept identical to the source strings.
+
+`county` (the county file's texts, German source – what county staff write): service names (and their buttons,
+msgctxt "button"), descriptions, documents to bring, office kinds and directions, outreach notes, the privacy
+contact and the saved replies, each with a translator comment saying where it is shown (bot/core/county_catalog.py).
+Proper names (offices, streets, municipalities) are not extracted. For the example county the catalogs are
+locales/county.pot and locales/<lang>/LC_MESSAGES/county.po; for a county's own file (`--county FILE`) they are
+locales/ next to that file, where kimbot looks for them when KIMBOT_COUNTY points at the file:
+
+    path/to/county.toml
+    path/to/locales/county.pot
+    path/to/locales/<lang>/LC_MESSAGES/county.po
+
+The German catalog repeats the source (msgstr = msgid) and is filled here; English is a translation like the
+others. Existing catalogs are updated; `--init` also creates an empty one for every language kimbot speaks.
+Translations still written into an older county file (`name = { de = "…", en = "…" }`) are moved into the
+catalogs (where the catalog has none yet); the county file then only needs its German texts.
+
+Then translate the empty (or fuzzy) entries; `kimbot check-config` lists what is missing per language and the
+tests fail until every catalog is complete. Compiled .mo files are built by kimbot at start-up.
 """
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import sys
 from pathlib import Path
 
+from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po, write_po
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.core.county import example_county_path, load_county  # noqa: E402
+from bot.core.county_catalog import legacy_translations, read_catalog, template  # noqa: E402
+from bot.core.county_text import DOMAIN as COUNTY_DOMAIN  # noqa: E402
+from bot.core.county_text import ENGLISH, GERMAN, catalog_dir  # noqa: E402
+from bot.core.i18n import SUPPORTED_LOCALES  # noqa: E402
+
 LOCALES = ROOT / "locales"
 POT = LOCALES / "messages.pot"
+WIDTH = 100
 EXTRACT = [
     "extract",
     "-F",
@@ -28,6 +60,8 @@ EXTRACT = [
     "__",
     "-k",
     "N_",
+    "-c",
+    "TRANSLATORS:",
     "--no-location",
     "--sort-output",
     "--project=kimbot",
@@ -51,10 +85,10 @@ def fill_english() -> None:
             message.string = message.id
             message.flags.discard("fuzzy")
     with po.open("wb") as fh:
-        write_po(fh, catalog, no_location=True, sort_output=True, width=100)
+        write_po(fh, catalog, no_location=True, sort_output=True, width=WIDTH)
 
 
-def main() -> None:
+def update_messages() -> None:
     pybabel(*EXTRACT)
     pybabel(
         "update",
@@ -67,9 +101,71 @@ def main() -> None:
         "--no-fuzzy-matching",
         "--ignore-obsolete",
         "-w",
-        "100",
+        str(WIDTH),
     )
     fill_english()
+
+
+# ---------------------------------------------------------------------------------------------- county texts
+
+
+def _write(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as fh:  # file order, not sorted: a service's name, button and documents stay together
+        write_po(fh, catalog, no_location=True, width=WIDTH, ignore_obsolete=True)
+
+
+def _new_catalog(locale: str, county_name: str) -> Catalog:
+    catalog = Catalog(locale=locale, domain=COUNTY_DOMAIN, project=f"kimbot county texts: {county_name}")
+    catalog.header_comment = (
+        f"# {locale} translations of the texts of the county file of {county_name}.\n"
+        "# Say in Last-Translator and Language-Team who translated (a person, or which machine translation)\n"
+        "# and whether a native speaker has reviewed it; mark entries you doubt as fuzzy (they are not shown)."
+    )
+    catalog.fuzzy = False
+    if locale == GERMAN:
+        catalog.last_translator = "generated by scripts/update_catalogs.py (German is the source)"
+        catalog.language_team = "German – the county file itself"
+    return catalog
+
+
+def update_county(county_file: Path | None, init: bool = False) -> Path:
+    """Extract the county file's texts into `<catalogs>/county.pot` and merge them into the catalogs there."""
+    county = load_county(county_file)
+    directory = catalog_dir(county_file)
+    pot = template(county)
+    _write(directory / f"{COUNTY_DOMAIN}.pot", pot)
+    legacy = legacy_translations(county_file or example_county_path())
+    existing = {po.parts[-3] for po in directory.glob(f"*/LC_MESSAGES/{COUNTY_DOMAIN}.po")}
+    locales = existing | {GERMAN, ENGLISH} | set(legacy) | (set(SUPPORTED_LOCALES) if init else set())
+    for locale in sorted(locales):
+        catalog = read_catalog(directory, locale) or _new_catalog(locale, county.name)
+        # A fresh template each time: Catalog.update shares the template's messages with the catalog.
+        catalog.update(template(county), no_fuzzy_matching=True, update_header_comment=False)
+        for message in catalog:
+            if not message.id or not isinstance(message.id, str):
+                continue
+            if locale == GERMAN:  # German is the source: its catalog repeats it
+                message.string, message.flags = message.id, set()
+            elif not message.string and message.id in legacy.get(locale, {}):
+                message.string = legacy[locale][message.id]
+        _write(directory / locale / "LC_MESSAGES" / f"{COUNTY_DOMAIN}.po", catalog)
+    return directory
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--domain", choices=["all", "messages", "county"], default="all")
+    parser.add_argument("--county", type=Path, help="a county file: its catalogs go into locales/ next to it")
+    parser.add_argument("--init", action="store_true", help="create a county catalog for every kimbot language")
+    args = parser.parse_args(argv)
+    if args.county is not None:
+        print(f"county catalogs updated in {update_county(args.county, init=args.init)}")
+        return
+    if args.domain in ("all", "messages"):
+        update_messages()
+    if args.domain in ("all", "county"):
+        update_county(None, init=args.init)
 
 
 if __name__ == "__main__":

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import re
+import string
 import tomllib
 from datetime import time
 from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator, model_validator
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _RANGE = re.compile(r"^(\d{2}):(\d{2})-(\d{2}):(\d{2})$")
@@ -65,6 +66,10 @@ class Office(_Strict):
     municipality: str
     phone: str | None = None
     opening_hours: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict)
+    # Client-facing texts, in German, translated through the `county` catalogs (bot/core/county_text.py); the
+    # name and the address are proper names and stay as they are.
+    kind: str | None = Field(default=None, description="what the office is, e.g. 'Ausländerbehörde'")
+    directions: str | None = Field(default=None, description="how to find the way in, e.g. 'Eingang B, 2. Etage'")
 
     @field_validator("opening_hours", mode="before")
     @classmethod
@@ -72,15 +77,30 @@ class Office(_Strict):
         return _parse_week(value)
 
 
+def _german_text(value: object, info: ValidationInfo) -> object:
+    """Texts are German (translations: the `county` catalogs). An older `{ de = "…", en = "…" }` still loads as
+    its German; `kimbot check-config` says how to move the rest into catalogs."""
+    if not isinstance(value, dict):
+        return value
+    if "de" not in value:
+        raise ValueError(f"needs its German text ({info.field_name}.de); translations go into the county catalogs")
+    return value["de"]
+
+
+# How an appointment takes place: at the office (or at home), by video, by phone.
+Mode = Literal["in_person", "video", "phone"]
+
+
 class Service(_Strict):
     key: str = Field(pattern=r"^[a-z0-9_-]+$")
-    name: dict[str, str] = Field(description="service name per language code; 'de' is required")
+    # German; translated through the `county` catalogs (bot/core/county_text.py).
+    name: str = Field(min_length=1, description="the service's name in German (also its button)")
     duration_minutes: int = Field(gt=0, le=480)
     offices: tuple[str, ...] = ()
     home_visit: bool = False
     staff: tuple[int, ...] = ()
-    documents: dict[str, str] = Field(default_factory=dict)
-    description: dict[str, str] = Field(default_factory=dict)
+    documents: str = Field(default="", description="what to bring, in German, e.g. 'Pass, Meldebescheinigung'")
+    description: str = Field(default="", description="one line in German under the name in the list of services")
     buffer_before_minutes: int = Field(default=0, ge=0, le=240)
     buffer_after_minutes: int = Field(default=0, ge=0, le=240)
     # Home visits: time to drive between two visits, kept free before and after each one.
@@ -88,22 +108,41 @@ class Service(_Strict):
     min_notice_hours: float = Field(default=2, ge=0, le=24 * 14)
     horizon_weeks: int = Field(default=8, ge=1, le=52)
     reminder_hours: tuple[int, ...] = (24, 2)
+    # How it can take place (bot.services.remote_appointments), and whether an interpreter may be booked with it
+    # for a client whose language the staff member does not speak (bot.services.interpreters).
+    modes: tuple[Mode, ...] = ("in_person",)
+    interpreter: bool = False
+    # Urgency (bot.services.urgency): the document types whose expiry orders the waitlist, and a share of slots
+    # kept for documents expiring within `urgent_within_days`, open to everyone `urgent_release_days` ahead.
+    expiry_documents: tuple[str, ...] = ()
+    urgent_share: float = Field(default=0, ge=0, le=1)
+    urgent_within_days: int = Field(default=30, ge=1, le=365)
+    urgent_release_days: int = Field(default=2, ge=0, le=60)
 
-    @field_validator("name")
+    @field_validator("name", "description", "documents", mode="before")
     @classmethod
-    def _german_name_required(cls, value: dict[str, str]) -> dict[str, str]:
-        if "de" not in value:
-            raise ValueError("every service needs at least a German name (name.de)")
-        return value
+    def _german(cls, value: object, info: ValidationInfo) -> object:
+        return _german_text(value, info)
 
-    def name_for(self, locale: str) -> str:
-        return self.name.get(locale) or self.name.get("en") or self.name["de"]
 
-    def description_for(self, locale: str) -> str:
-        return self.description.get(locale) or self.description.get("en") or self.description.get("de", "")
+class Interpreter(_Strict):
+    """An interpreter the county books along with an appointment (bot.services.interpreters): languages, where
+    they go in person (empty: everywhere), weekly availability, notice in working days, and how they work."""
 
-    def documents_for(self, locale: str) -> str:
-        return self.documents.get(locale) or self.documents.get("en") or self.documents.get("de", "")
+    key: str = Field(pattern=r"^[a-z0-9_-]+$")
+    display_name: str
+    telegram_id: int | None = Field(default=None, gt=0, description="numeric id; without it staff pass it on")
+    contact: str | None = Field(default=None, description="phone or e-mail, for staff passing a booking on")
+    languages: tuple[str, ...] = Field(min_length=1)
+    municipalities: tuple[str, ...] = ()
+    availability: dict[str, tuple[TimeRange, ...]] = Field(default_factory=dict)
+    min_notice_working_days: int = Field(default=0, ge=0, le=60)
+    modes: tuple[Mode, ...] = ("in_person",)
+
+    @field_validator("availability", mode="before")
+    @classmethod
+    def _parse_hours(cls, value: object) -> object:
+        return _parse_week(value)
 
 
 class OutreachDay(_Strict):
@@ -112,6 +151,8 @@ class OutreachDay(_Strict):
     weekday: str
     municipalities: tuple[str, ...]
     hours: tuple[TimeRange, ...]
+    # Shown to a client booking a home visit on this day, in German (translated like the services).
+    note: str | None = None
 
     @field_validator("weekday")
     @classmethod
@@ -144,6 +185,27 @@ class StaffMember(_Strict):
         return _parse_week(value)
 
 
+# The case facts a reply template may name (filled by bot.services.reply_templates).
+REPLY_PLACEHOLDERS = ("next_appointment", "office", "documents_to_bring", "case_manager")
+
+
+class ReplyTemplate(_Strict):
+    """A saved reply staff send with /t NAME: its German text; the approved translations come from the `county`
+    gettext domain (msgid = this text)."""
+
+    name: str = Field(pattern=r"^[a-z0-9_-]{1,24}$")
+    text: str = Field(min_length=1, max_length=3000)
+
+    @field_validator("text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        names = {field for _, field, _, _ in string.Formatter().parse(value) if field is not None}
+        unknown = names - set(REPLY_PLACEHOLDERS)
+        if unknown:
+            raise ValueError(f"unknown placeholder(s) {sorted(unknown)}; use {', '.join(REPLY_PLACEHOLDERS)}")
+        return value
+
+
 class County(_Strict):
     name: str
     # Shown in the privacy notice (GDPR Art. 13(1)(b)): how to reach the data protection officer, e.g. an address.
@@ -153,6 +215,11 @@ class County(_Strict):
     offices: tuple[Office, ...]
     services: tuple[Service, ...]
     staff: tuple[StaffMember, ...] = ()
+    reply_templates: tuple[ReplyTemplate, ...] = ()
+    # A client message without a staff answer after this many working hours reminds the case manager; after
+    # twice as many, their deputy or the admins (bot.services.escalation).
+    escalation_hours: float = Field(default=24, gt=0, le=24 * 30)
+    interpreters: tuple[Interpreter, ...] = ()
 
     @model_validator(mode="after")
     def _references_resolve(self) -> County:
@@ -169,6 +236,15 @@ class County(_Strict):
                 problems.append(f"two {kind} entries share a key")
         if len(staff_ids) != len(set(staff_ids)):
             problems.append("two staff entries share a telegram_id")
+        templates = [t.name for t in self.reply_templates]
+        if len(templates) != len(set(templates)):
+            problems.append("two reply templates share a name")
+        if len({i.key for i in self.interpreters}) != len(self.interpreters):
+            problems.append("two interpreters share a key")
+        for interpreter in self.interpreters:
+            for town in interpreter.municipalities:
+                if town not in towns:
+                    problems.append(f"interpreter {interpreter.key!r}: unknown municipality {town!r}")
         for office in self.offices:
             if office.municipality not in towns:
                 problems.append(f"office {office.key!r}: unknown municipality {office.municipality!r}")
@@ -203,6 +279,12 @@ class County(_Strict):
 
     def staff_member(self, telegram_id: int) -> StaffMember | None:
         return next((s for s in self.staff if s.telegram_id == telegram_id), None)
+
+    def interpreter(self, key: str) -> Interpreter | None:
+        return next((i for i in self.interpreters if i.key == key), None)
+
+    def reply_template(self, name: str) -> ReplyTemplate | None:
+        return next((t for t in self.reply_templates if t.name == name), None)
 
 
 class CountyFileError(Exception):
