@@ -11,22 +11,46 @@ from __future__ import annotations
 
 import json
 from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 from aiogram.fsm.state import State
 from aiogram.fsm.storage.base import BaseStorage, DefaultKeyBuilder, KeyBuilder, StateType, StorageKey
-from sqlalchemy import delete
+from sqlalchemy import Table, bindparam, delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.db.base import utcnow
+from bot.db.engine import insert_for
 from bot.db.models import FsmRecord
-from bot.db.unit_of_work import current_session
+from bot.db.unit_of_work import UnitOfWork, active_unit, current_session
+
+_FSM = cast(Table, FsmRecord.__table__)
+_READ = select(_FSM.c.state, _FSM.c.data).where(_FSM.c.key == bindparam("key"))
+_DELETE = delete(_FSM).where(_FSM.c.key == bindparam("key"))
+_EMPTY = "{}"
+
+
+@dataclass
+class _Row:
+    """One key's state and data (JSON) as this update sees them; `stored`: the table has a row for it."""
+
+    state: str | None
+    data: str
+    stored: bool
+    changed: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.state is None and self.data == _EMPTY
 
 
 class DatabaseStorage(BaseStorage):
     """FSM state and data in the `fsm_state` table; a row disappears when both are empty.
 
-    Inside an update it uses that update's session (see `bot.db.unit_of_work`), elsewhere its own.
+    Inside an update the key's row is read once, with the update's session, and a change is written once, by one
+    upsert just before the update's final commit (`bot.db.unit_of_work`), together with the journal's done mark.
+    Outside an update (jobs) it writes at once: in the job's transaction (`current_session`) or in its own.
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession], key_builder: KeyBuilder | None = None):
@@ -36,51 +60,87 @@ class DatabaseStorage(BaseStorage):
     def _key(self, key: StorageKey) -> str:
         return self._keys.build(key)
 
-    async def _write(self, key: StorageKey, **values: Any) -> None:
+    @staticmethod
+    async def _load(session: AsyncSession, key: str) -> _Row:
+        found = (await session.execute(_READ, {"key": key})).first()
+        return _Row(found.state, found.data, True) if found else _Row(None, _EMPTY, False)
+
+    async def _row(self, key: StorageKey) -> _Row:
+        unit = active_unit()
+        name = self._key(key)
+        if unit is not None:
+            if name not in unit.fsm:
+                unit.fsm[name] = await self._load(unit.session, name)
+            return cast(_Row, unit.fsm[name])
         session = current_session.get()
         if session is not None:
-            await self._apply(session, key, values)
-            await session.flush()
+            return await self._load(session, name)
+        async with self._sessions() as own:
+            return await self._load(own, name)
+
+    async def _write(self, key: StorageKey, **values: Any) -> None:
+        name = self._key(key)
+        unit = active_unit()
+        if unit is not None:
+            _change(await self._row(key), values).changed = True
+            unit.write_at_final_commit("fsm", lambda: _save(unit))
+            return
+        session = current_session.get()
+        if session is not None:
+            await _store(session, name, _change(await self._load(session, name), values))
             return
         async with self._sessions() as own, own.begin():
-            await self._apply(own, key, values)
-
-    async def _apply(self, session: AsyncSession, key: StorageKey, values: dict[str, Any]) -> None:
-        record = await session.get(FsmRecord, self._key(key), with_for_update=True)
-        state = values.get("state", record.state if record else None)
-        data = values.get("data", record.data if record else "{}")
-        if state is None and data == "{}":
-            if record is not None:
-                await session.delete(record)
-        elif record is None:
-            session.add(FsmRecord(key=self._key(key), state=state, data=data))
-        else:
-            record.state, record.data = state, data
+            await _store(own, name, _change(await self._load(own, name), values))
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
         value = state.state if isinstance(state, State) else state
         await self._write(key, state=value)
 
-    async def _read(self, key: StorageKey) -> FsmRecord | None:
-        session = current_session.get()
-        if session is not None:
-            return await session.get(FsmRecord, self._key(key))
-        async with self._sessions() as own:
-            return await own.get(FsmRecord, self._key(key))
-
     async def get_state(self, key: StorageKey) -> str | None:
-        record = await self._read(key)
-        return record.state if record else None
+        return (await self._row(key)).state
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=json.dumps(dict(data), ensure_ascii=False, sort_keys=True))
 
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
-        record = await self._read(key)
-        return dict(json.loads(record.data)) if record else {}
+        return dict(json.loads((await self._row(key)).data))
 
     async def close(self) -> None:
         """The engine belongs to the application, which disposes of it."""
+
+
+def _change(row: _Row, values: dict[str, Any]) -> _Row:
+    row.state, row.data = values.get("state", row.state), values.get("data", row.data)
+    return row
+
+
+_UPSERTS: dict[str, Any] = {}
+
+
+def _upsert(session: AsyncSession) -> Any:
+    """INSERT … ON CONFLICT (key) DO UPDATE, built once per dialect."""
+    dialect = session.bind.dialect.name if session.bind is not None else "sqlite"
+    if dialect not in _UPSERTS:
+        names = ("key", "state", "data", "updated_at")
+        statement = insert_for(session)(_FSM).values({name: bindparam(name) for name in names})
+        changed = {name: statement.excluded[name] for name in names[1:]}
+        _UPSERTS[dialect] = statement.on_conflict_do_update(index_elements=["key"], set_=changed)
+    return _UPSERTS[dialect]
+
+
+async def _store(session: AsyncSession, key: str, row: _Row) -> None:
+    """One statement: the upsert of the row, or its delete when state and data are empty."""
+    if row.empty:
+        if row.stored:
+            await session.execute(_DELETE, {"key": key})
+        return
+    await session.execute(_upsert(session), {"key": key, "state": row.state, "data": row.data, "updated_at": utcnow()})
+
+
+async def _save(unit: UnitOfWork) -> None:
+    for key, row in unit.fsm.items():
+        if row.changed:
+            await _store(unit.session, key, row)
 
 
 # How long a conversation in progress is kept after its last step (Redis TTL; database rows: the retention job).

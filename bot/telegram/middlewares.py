@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
-from bot.db.unit_of_work import current_session
+from bot.db.unit_of_work import UnitOfWork, current_unit, has_written
 from bot.services import clients, staff
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.inbound import JournalEntry, mark_done
@@ -45,10 +45,14 @@ class OneAtATimeMiddleware(BaseMiddleware):
 
 
 class UnitOfWorkMiddleware(BaseMiddleware):
-    """Opens a session per update and commits once the handler returns; rolls back if it raises.
+    """Opens a session per update (`bot.db.unit_of_work.UnitOfWork`) and commits once the handler returns; rolls
+    back if it raises. What the update wrote commits before each of its Bot API calls (see that module).
 
-    The journalled update is marked done in the same transaction: a crash before the commit leaves neither the
-    update's changes nor its done mark, so the update is handled again exactly as if it had never started."""
+    The journalled update is marked done in the final transaction, together with the FSM state and whatever else
+    it writes: a crash before that commit leaves none of them, so the update is handled again, routed as the first
+    time. When the final transaction wrote nothing, or steps follow the commit (`UnitOfWork.after_commit`), the
+    mark comes after, with the journal's batch (`UpdateProcessor`); a crash before it means the update's replies
+    go out again, as for any update in flight."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self._sessions = sessions
@@ -56,18 +60,24 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         entry: JournalEntry | None = data.get("journal_entry")
         async with self._sessions() as session:
-            async with session.begin():
-                data["session"] = session
-                token = current_session.set(session)
-                try:
-                    result = await handler(event, data)
-                    if entry is not None:
-                        await mark_done(session, entry)
-                finally:
-                    current_session.reset(token)
-            if entry is not None:
-                entry.marked = True
-            return result
+            unit = UnitOfWork(session)
+            data["session"], data["unit"] = session, unit
+            token = current_unit.set(unit)
+            try:
+                result = await handler(event, data)
+                await unit.flush()
+                # The mark commits with the last writes; an update whose last transaction wrote nothing (a /help,
+                # or everything committed before its replies) is marked with the journal's batch instead.
+                marked = entry is not None and not unit.steps_after_commit and has_written(session)
+                if marked and entry is not None:
+                    await mark_done(session, entry)
+                await session.commit()
+            finally:
+                current_unit.reset(token)
+        if marked and entry is not None:
+            entry.marked = True
+        await unit.run_after_commit()
+        return result
 
 
 class CallerMiddleware(BaseMiddleware):
