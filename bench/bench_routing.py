@@ -16,6 +16,7 @@ import sys
 import time
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,6 +103,8 @@ async def main() -> None:
         "raw_state": None,
         "state": None,
         "settings": Settings(bot_token=None),
+        "session": None,  # no database: the handler is never reached, only the filters on the way
+        "topics": SimpleNamespace(bind=lambda bot, session: None),  # what the `with_forum` filter asks for
         **{f"context_{i}": i for i in range(12)},
     }
     taken: list[str] = []

@@ -22,21 +22,30 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.core.config import Settings
 from bot.core.county import County, load_county
+from bot.core.county_text import CountyTexts, catalog_dir
 from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.db.engine import create_engine, create_session_factory
 from bot.db.migrate import upgrade_async
 from bot.delivery.renderer import MessageRenderer
 from bot.delivery.templates import booking as booking_templates
 from bot.delivery.templates import broadcasts as broadcast_templates
+from bot.delivery.templates import casework as casework_templates
 from bot.delivery.templates import collect
+from bot.delivery.templates import interpreters as interpreter_templates
 from bot.delivery.templates import reminders as reminder_templates
 from bot.delivery.templates import staff as staff_templates
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
+from bot.jobs import escalation as escalation_templates
 from bot.jobs.broadcast_progress import BroadcastProgress, register_progress_job
+from bot.jobs.followups import FollowupJob, register_followup_job
 from bot.jobs.held_delivery import HeldDelivery
+from bot.jobs.reporting import ReportJobs, register_reporting_jobs
 from bot.jobs.scheduler import Jobs, register_jobs
+from bot.jobs.transcription import TranscriptionQueue
 from bot.services import staff
-from bot.services.translator import build_translator
+from bot.services.speech import Speaker
+from bot.services.transcription import SpeechClient
+from bot.services.translator import Translator, build_translator
 from bot.telegram.fsm_storage import FSM_TTL, DatabaseStorage
 from bot.telegram.inbound import register_retries
 from bot.telegram.isolation import OrderedEventIsolation
@@ -50,6 +59,8 @@ from bot.telegram.session import BotSession
 from bot.telegram.throttle import Throttle
 from bot.telegram.topics import ForumTopics
 from handlers import build_routers, errors
+from handlers.booking import interpreter as booking_interpreter
+from handlers.handoff import templates as saved_replies
 from handlers.help import publish_commands
 
 if TYPE_CHECKING:
@@ -64,6 +75,11 @@ ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_membe
 def build_i18n(settings: Settings) -> I18n:
     path = ensure_compiled(source_catalog_dir(), settings.data_dir / "locales")
     return I18n(path=path, default_locale=DEFAULT_LOCALE, domain=DOMAIN)
+
+
+def build_county_texts(settings: Settings) -> CountyTexts:
+    """The county file's texts in every language (gettext domain `county`), compiled like kimbot's catalogs."""
+    return CountyTexts.load(catalog_dir(settings.county_file), settings.data_dir / "county-locales")
 
 
 def build_fsm_storage(
@@ -103,6 +119,7 @@ def build_dispatcher(
     i18n: I18n,
     storage: BaseStorage,
     isolation: BaseEventIsolation,
+    county_texts: CountyTexts | None = None,
 ) -> Dispatcher:
     topics = ForumTopics(settings, county, i18n)  # the handoff's staff forum, bound to each update's bot and session
     dp = Dispatcher(
@@ -110,13 +127,27 @@ def build_dispatcher(
         events_isolation=DisabledEventIsolation(),  # the lock is OneAtATimeMiddleware's, around the commit
         settings=settings,
         county=county,
+        county_texts=county_texts or build_county_texts(settings),
         sessions=sessions,
         i18n=i18n,
-        translator=build_translator(settings.translate_url),  # None when machine translation is off
+        translator=build_translator(  # None when machine translation is off
+            settings.translate_url,
+            llm_url=settings.translate_llm_url,
+            llm_model=settings.translate_llm_model,
+            llm_api_key=settings.translate_llm_api_key.get_secret_value() if settings.translate_llm_api_key else None,
+        ),
         topics=topics,
+        speaker=Speaker(piper_dir=settings.piper_voices_dir, cache_bytes=settings.read_aloud_cache_mb * 2**20),
         held_delivery=HeldDelivery(sessions, topics),  # flood protection's held messages, one batch per client
+        report_jobs=ReportJobs(sessions, settings, county),  # /report: reports built off the update path
         disable_fsm=True,  # registered below, inside the unit of work, so FSM reads use the update's session
     )
+    if dp["translator"] is not None:
+        dp.startup.register(dp["translator"].start)  # asks the servers which languages they cover
+    if settings.speech_url:  # voice notes transcribed for staff, off the update path
+        dp["transcriptions"] = queue = build_transcriptions(settings, sessions, topics, dp["translator"])
+        dp.startup.register(queue.start)
+        dp.shutdown.register(queue.close)
     dp.update.outer_middleware(OneAtATimeMiddleware(dp.fsm, isolation))
     dp.update.outer_middleware(UnitOfWorkMiddleware(sessions))
     dp.update.outer_middleware(dp.fsm)
@@ -126,8 +157,18 @@ def build_dispatcher(
     throttle.setup(dp)
     register_retries(dp)  # before the apology: an update that failed on an outage is handled again
     errors.register(dp)
-    dp.include_routers(*build_routers())
+    # /t before the topic router's commands; /interpreter (staff) before the areas
+    dp.include_routers(saved_replies.build_router(), booking_interpreter.build_staff_router(), *build_routers())
     return dp
+
+
+def build_transcriptions(
+    settings: Settings, sessions: async_sessionmaker[AsyncSession], topics: ForumTopics, translator: Translator | None
+) -> TranscriptionQueue:
+    key = settings.speech_api_key.get_secret_value() if settings.speech_api_key else None
+    timeout = settings.speech_timeout
+    speech = SpeechClient(settings.speech_url or "", settings.speech_model, api_key=key, timeout=timeout)
+    return TranscriptionQueue(settings, sessions, topics, translator, speech)
 
 
 def build_scheduler(settings: Settings) -> AsyncIOScheduler:
@@ -136,7 +177,11 @@ def build_scheduler(settings: Settings) -> AsyncIOScheduler:
 
 
 def build_delivery(
-    settings: Settings, county: County, sessions: async_sessionmaker[AsyncSession], i18n: I18n
+    settings: Settings,
+    county: County,
+    sessions: async_sessionmaker[AsyncSession],
+    i18n: I18n,
+    county_texts: CountyTexts | None = None,
 ) -> tuple[TelegramSender, DeliveryWorker]:
     """The outbox drain: PTB sends, aiogram's catalogs render, the database holds the state. Imported here: a
     process that only answers updates (`run --no-scheduler`) does not load python-telegram-bot at all."""
@@ -149,8 +194,12 @@ def build_delivery(
         booking_templates.TEMPLATES,
         broadcast_templates.TEMPLATES,
         staff_templates.TEMPLATES,
+        casework_templates.TEMPLATES,
+        escalation_templates.TEMPLATES,
+        interpreter_templates.TEMPLATES,
     )
-    worker = DeliveryWorker(sessions, MessageRenderer(i18n, county, settings.tz, templates), sender, config)
+    texts = county_texts or build_county_texts(settings)
+    worker = DeliveryWorker(sessions, MessageRenderer(i18n, county, settings.tz, templates, texts), sender, config)
     return sender, worker
 
 
@@ -172,6 +221,8 @@ class App:
     worker: DeliveryWorker | None = None
     # The handoff's deliveries of messages held by flood protection (tasks of this process).
     held_delivery: HeldDelivery | None = None
+    # The county file's texts in every language (also in the dispatcher's data as `county_texts`).
+    county_texts: CountyTexts = field(default_factory=CountyTexts)
 
     async def publish_commands(self) -> None:
         """The command menu Telegram shows, per language (the handlers' commands)."""
@@ -185,6 +236,7 @@ class App:
             self.scheduler.shutdown(wait=False)
         if self.held_delivery is not None:
             await self.held_delivery.close()
+        await self.dispatcher["report_jobs"].close()
         await self.storage.close()
         await self.isolation.close()
         await self.bot.session.close()
@@ -211,16 +263,19 @@ async def build_app(
     county = county or load_county(settings.county_file)
     engine, sessions = await prepare_database(settings, county)
     i18n = build_i18n(settings)
+    county_texts = build_county_texts(settings)
     storage, isolation = build_fsm_storage(settings, sessions, webhook=webhook)
-    dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation)
+    dispatcher = build_dispatcher(settings, county, sessions, i18n, storage, isolation, county_texts)
     jobs = build_scheduler(settings)
     bot = build_bot(settings)
     sender, worker = None, None
     if scheduler:
-        sender, worker = build_delivery(settings, county, sessions, i18n)
+        sender, worker = build_delivery(settings, county, sessions, i18n, county_texts)
         forum = dispatcher["topics"]
         register_jobs(jobs, Jobs(settings, sessions, worker, county, bot=bot, storage=storage, topics=forum))
         register_progress_job(jobs, BroadcastProgress(bot, sessions, i18n, settings))
+        register_reporting_jobs(jobs, dispatcher["report_jobs"], bot)
+        register_followup_job(jobs, FollowupJob(settings, sessions))
     return App(
         settings=settings,
         county=county,
@@ -235,4 +290,5 @@ async def build_app(
         sender=sender,
         worker=worker,
         held_delivery=dispatcher["held_delivery"],
+        county_texts=county_texts,
     )

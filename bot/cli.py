@@ -9,7 +9,7 @@ import sys
 from pydantic import ValidationError
 
 from bot.core.config import Settings, load_settings
-from bot.core.county import CountyFileError, load_county
+from bot.core.county import County, CountyFileError, load_county
 from bot.ops.logs import configure_logging
 
 NO_TOKEN = """kimbot needs a Telegram bot token to run.
@@ -92,7 +92,31 @@ def _demo(settings: Settings) -> int:
     return 0
 
 
-def _check_config(settings: Settings) -> int:
+def _county_texts_report(settings: Settings, county: County) -> bool:
+    """Print every missing or fuzzy translation of the county's texts, per language; True when all are there."""
+    from bot.core.county import example_county_path
+    from bot.core.county_catalog import describe, gaps, legacy_translations
+    from bot.core.county_text import catalog_dir
+    from bot.core.i18n import SUPPORTED_LOCALES
+
+    directory = catalog_dir(settings.county_file)
+    report = gaps(county, directory, SUPPORTED_LOCALES)
+    complete = [item.locale for item in report if item.complete]
+    print(f"County texts (gettext domain `county`, catalogs in {directory}):")
+    print(f"  complete: {', '.join(complete) or 'none'}")
+    for line in describe(report):
+        print(line)
+    inline = legacy_translations(settings.county_file or example_county_path())
+    if inline:
+        counts = ", ".join(f"{locale}: {len(texts)}" for locale, texts in sorted(inline.items()))
+        print(
+            f"  The county file still holds translations ({counts}); kimbot only reads its German texts. Move them "
+            f"into the catalogs with: python scripts/update_catalogs.py --county {settings.county_file}"
+        )
+    return len(complete) == len(report)
+
+
+def _check_config(settings: Settings, strict: bool = False) -> int:
     try:
         county = load_county(settings.county_file)
     except CountyFileError as exc:
@@ -110,7 +134,8 @@ def _check_config(settings: Settings) -> int:
         f"County file is valid: {county.name}, {len(county.municipalities)} municipalities, "
         f"{len(county.offices)} offices, {len(county.services)} services, {len(county.staff)} staff."
     )
-    return 0
+    translated = _county_texts_report(settings, county)
+    return 1 if strict and not translated else 0
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -127,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("demo", help="the offline demo: emulator, kimbot and a web page on 127.0.0.1 (DEMO_PORT)")
     db = sub.add_parser("db", help="database commands")
     db.add_argument("action", choices=["upgrade"])
-    sub.add_parser("check-config", help="validate settings and the county file")
+    check = sub.add_parser("check-config", help="validate settings and the county file, list missing translations")
+    check.add_argument("--strict", action="store_true", help="fail when a county text lacks a translation")
     args = parser.parse_args(argv)
 
     settings = _settings_or_exit()
@@ -144,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         upgrade(settings.database_url)
         print("Database is at the newest schema.")
         return 0
-    return _check_config(settings)
+    return _check_config(settings, strict=args.strict)
 
 
 if __name__ == "__main__":

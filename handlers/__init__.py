@@ -15,13 +15,17 @@ and then /help in groups. Every call builds fresh routers, so every dispatcher (
 
 from aiogram import Router
 
-from handlers import booking, broadcasts, documents, language, menu, onboarding, privacy, reminders
+from handlers import booking, broadcasts, documents, language, menu, onboarding, privacy, read_aloud, reminders
 from handlers import help as help_
 from handlers.filters import from_private_chat, in_private_chat
 from handlers.handoff import client_side as handoff_client
 from handlers.handoff import staff_side as handoff_staff
 from handlers.staff import agenda as staff_agenda
+from handlers.staff import case as staff_case
 from handlers.staff import commands as staff_commands
+from handlers.staff import find as staff_find
+from handlers.staff import followups as staff_followups
+from handlers.staff import status as staff_status
 from handlers.staff.commands import IsStaff
 
 
@@ -32,6 +36,11 @@ def build_staff_area() -> Router:
     area.include_routers(
         staff_commands.build_router(),
         broadcasts.build_router(),
+        # Casework before the handoff's topic router, which keeps every other command in a topic to itself.
+        staff_case.build_router(),
+        staff_status.build_router(),
+        staff_followups.build_router(),
+        staff_find.build_router(),
         handoff_staff.build_router(),
         staff_agenda.build_router(),
         documents.build_staff_router(),
@@ -54,7 +63,8 @@ def build_private_area() -> Router:
     area.message.filter(in_private_chat)
     area.edited_message.filter(in_private_chat)
     area.callback_query.filter(from_private_chat)
-    for feature in (onboarding, language, privacy, help_, booking, documents, reminders, handoff_client, menu):
+    features = (onboarding, language, privacy, help_, booking, documents, reminders, read_aloud, handoff_client, menu)
+    for feature in features:
         feature.register(area)
     return area
 

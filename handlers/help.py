@@ -5,22 +5,29 @@ from __future__ import annotations
 from aiogram import Bot, Router
 from aiogram.filters import Command
 from aiogram.types import BotCommand, Message
-from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import I18n, get_i18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.core.i18n import N_, SUPPORTED_LOCALES
+from bot.core.i18n import N_, SUPPORTED_LOCALES, rtl_lines
 from bot.services.dto import StaffDTO
 
 CLIENT_COMMANDS = {
+    # TRANSLATORS: what /start does, shown in Telegram's command menu.
     "start": N_("Start or continue"),
+    # TRANSLATORS: what /menu does, shown in Telegram's command menu.
     "menu": N_("Main menu"),
+    # TRANSLATORS: what /language does, shown in Telegram's command menu.
     "language": N_("Change the language"),
+    # TRANSLATORS: what /privacy does (see or delete your data), shown in Telegram's command menu.
     "privacy": N_("Your data"),
+    # TRANSLATORS: what /help does, shown in Telegram's command menu.
     "help": N_("Help"),
 }
 
 
-async def explain(message: Message, staff: StaffDTO | None) -> None:
+def help_text(staff: StaffDTO | None, locale: str) -> str:
+    """The overview, one command a line; in right-to-left languages every line is laid out right-to-left even
+    where it begins with a Latin /command."""
     lines = [
         _("<b>What kimbot can do for you</b>"),
         _("/start – start or continue"),
@@ -38,12 +45,19 @@ async def explain(message: Message, staff: StaffDTO | None) -> None:
             _("/block 2027-01-07 09:00-12:00 – make time unavailable"),
             _("/expiring – your clients' documents that expire in the next 90 days"),
             _("/away until 2027-01-07 – absent; your deputy is alerted"),
+            _("/find – find a client: by reference code, name or expiring documents"),
             _("/stats – clients by language and municipality"),
-            _("In a client's topic: /assign /note /close /lang /block /unblock /book"),
+            # TRANSLATORS: a "topic" is the forum thread of one client in the staff group.
+            _("In a client's topic: /t /case /note /status /followup /assign /close /lang /block /unblock /book"),
         ]
         if staff.is_admin:
             lines.append(_("/broadcast – send an announcement to many clients"))
-    await message.answer("\n".join(lines))
+            lines.append(_("/report – the programme report: figures, charts and a workbook"))
+    return rtl_lines("\n".join(lines), locale)
+
+
+async def explain(message: Message, staff: StaffDTO | None) -> None:
+    await message.answer(help_text(staff, get_i18n().current_locale))
 
 
 def register(private: Router) -> None:

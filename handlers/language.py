@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.core.i18n import SUPPORTED_LOCALES, native_name
 from bot.services import clients
 from bot.services.dto import ClientDTO
@@ -41,6 +42,7 @@ async def choose_language(
     client: ClientDTO | None,
     county: County,
     settings: Settings,
+    county_texts: CountyTexts,
 ) -> None:
     if client is None or callback_data.code not in SUPPORTED_LOCALES:
         await callback.answer(_("Please choose one of the buttons."), show_alert=True)
@@ -53,7 +55,7 @@ async def choose_language(
             return
         await callback.message.edit_text(_("Language: {language}").format(language=native_name(callback_data.code)))
         if onboarding or not client.onboarded:
-            await continue_onboarding(callback.message, state, client, county, settings)
+            await continue_onboarding(callback.message, state, client, county, settings, county_texts)
         else:
             await callback.message.answer(
                 _("From now on I will write to you in {language}.").format(language=native_name(callback_data.code)),

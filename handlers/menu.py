@@ -10,6 +10,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.core.config import Settings
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.services.dto import ClientDTO
 from bot.telegram.callbacks import MenuCb
 from handlers import keyboards
@@ -20,12 +21,17 @@ _NOT_YET_OPEN = {"book", "appointments", "documents", "write"}
 
 
 async def show_menu(
-    message: Message, state: FSMContext, client: ClientDTO | None, county: County, settings: Settings
+    message: Message,
+    state: FSMContext,
+    client: ClientDTO | None,
+    county: County,
+    settings: Settings,
+    county_texts: CountyTexts,
 ) -> None:
     if client is None:
         await message.answer(_("This chat is for clients. Staff commands: /help"))
         return
-    await continue_onboarding(message, state, client, county, settings)
+    await continue_onboarding(message, state, client, county, settings, county_texts)
 
 
 async def show_menu_again(callback: CallbackQuery) -> None:
@@ -52,12 +58,17 @@ async def answer_stale_button(callback: CallbackQuery) -> None:
 
 
 async def guide_to_menu(
-    message: Message, state: FSMContext, client: ClientDTO | None, county: County, settings: Settings
+    message: Message,
+    state: FSMContext,
+    client: ClientDTO | None,
+    county: County,
+    settings: Settings,
+    county_texts: CountyTexts,
 ) -> None:
     if client is None:
         return
     if not client.onboarded:
-        await continue_onboarding(message, state, client, county, settings)
+        await continue_onboarding(message, state, client, county, settings, county_texts)
         return
     await message.answer(
         _("I did not understand that. Please choose from the menu."), reply_markup=keyboards.main_menu()

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.services import privacy
 from bot.services.dto import ClientDTO
+from bot.services.speech import Speaker
 from bot.telegram import fsm_storage
 from bot.telegram.callbacks import MenuCb, PrivacyCb
 from bot.telegram.topics import ForumTopics
@@ -22,17 +24,35 @@ from handlers import keyboards
 from handlers.texts import privacy_notice
 
 
-async def show_privacy(message: Message, client: ClientDTO | None, county: County, settings: Settings) -> None:
+async def show_privacy(
+    message: Message,
+    client: ClientDTO | None,
+    county: County,
+    county_texts: CountyTexts,
+    settings: Settings,
+    speaker: Speaker | None = None,
+) -> None:
     if client is None:
         await message.answer(_("This chat is for clients. Staff commands: /help"))
         return
-    await message.answer(privacy_notice(county, settings), reply_markup=keyboards.privacy_rights())
+    notice = privacy_notice(county, settings, county_texts)
+    aloud = speaker is not None and speaker.speaks(client.locale)
+    await message.answer(notice, reply_markup=keyboards.privacy_rights(read_aloud=aloud))
 
 
-async def show_privacy_from_menu(callback: CallbackQuery, county: County, settings: Settings) -> None:
+async def show_privacy_from_menu(
+    callback: CallbackQuery,
+    county: County,
+    county_texts: CountyTexts,
+    settings: Settings,
+    client: ClientDTO | None = None,
+    speaker: Speaker | None = None,
+) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
-        await callback.message.answer(privacy_notice(county, settings), reply_markup=keyboards.privacy_rights())
+        notice = privacy_notice(county, settings, county_texts)
+        aloud = speaker is not None and client is not None and speaker.speaks(client.locale)
+        await callback.message.answer(notice, reply_markup=keyboards.privacy_rights(read_aloud=aloud))
 
 
 async def send_export(
@@ -42,13 +62,14 @@ async def send_export(
     session: AsyncSession,
     client: ClientDTO | None,
     county: County,
+    county_texts: CountyTexts,
 ) -> None:
     if client is None or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer(_("One moment, I am collecting your data…"))
     held = await fsm_storage.read(state.storage, fsm_storage.client_keys(bot.id, client.telegram_id))
-    data = await privacy.export(session, client.id, county=county, conversation_state=held)
+    data = await privacy.export(session, client.id, county=county, conversation_state=held, county_texts=county_texts)
     payload = json.dumps(data, ensure_ascii=False, indent=2).encode("utf-8")
     await callback.message.answer_document(
         BufferedInputFile(payload, filename=f"kimbot-{client.reference}.json"),
@@ -77,25 +98,30 @@ async def erase_everything(
     topics: ForumTopics,
 ) -> None:
     """The rows, the conversation state (through the configured storage) and the topic and Intake card in the
-    staff group; the client is told honestly when Telegram would not delete the latter."""
+    staff group; the client is told honestly when Telegram would not delete the latter – before the rows go, so
+    the answer does not wait behind the deletes (nor come after the journal already counts the update done)."""
     if client is None or not isinstance(callback.message, Message):
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer()
+    message = callback.message
     forget: list[privacy.Forget] = [
         topics.bind(bot, session).erase_client,
         fsm_storage.forgetter(state.storage, bot.id),
     ]
-    erased = await privacy.erase(session, client.id, forget=forget)
-    if erased.complete:
-        text = _("All your data has been deleted. If you write to me again, we start afresh with /start.")
-    else:
-        text = _(
-            "Your data has been deleted from kimbot. Your conversation in the staff group could not be deleted "
-            "automatically; the staff have been asked to delete it by hand. If you write to me again, we start "
-            "afresh with /start."
-        )
-    await callback.message.edit_text(text)
+
+    async def tell(erased: privacy.Erasure) -> None:
+        if erased.complete:
+            text = _("All your data has been deleted. If you write to me again, we start afresh with /start.")
+        else:
+            text = _(
+                "Your data has been deleted from kimbot. Your conversation in the staff group could not be deleted "
+                "automatically; the staff have been asked to delete it by hand. If you write to me again, we start "
+                "afresh with /start."
+            )
+        await message.edit_text(text)
+
+    await privacy.erase(session, client.id, forget=forget, before_rows=tell)
 
 
 async def keep_data(callback: CallbackQuery) -> None:

@@ -13,6 +13,15 @@ if [ ! -x /usr/bin/chromium ] || [ ! -x /usr/bin/chromedriver ]; then
   fi
 fi
 
+# Read aloud (handlers/read_aloud.py) synthesises with espeak-ng and encodes OGG/Opus with ffmpeg; its tests use both.
+if ! command -v espeak-ng >/dev/null 2>&1 || ! command -v ffmpeg >/dev/null 2>&1; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    apt-get update -qq && apt-get install -y -qq espeak-ng ffmpeg
+  else
+    echo "Install espeak-ng and ffmpeg for the read-aloud tests, e.g. sudo apt-get install espeak-ng ffmpeg" >&2
+  fi
+fi
+
 python3 -m venv .venv
 .venv/bin/pip install -q -e '.[test]'
 exec .venv/bin/pytest "$@"

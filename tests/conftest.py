@@ -16,10 +16,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from bot.app import build_app
 from bot.core.config import Settings
 from bot.core.county import County, load_county
+from bot.core.county_text import CountyTexts, catalog_dir
 from bot.core.i18n import DEFAULT_LOCALE, DOMAIN, ensure_compiled, source_catalog_dir
 from bot.db.migrate import upgrade
 from bot.emulator import BotAPIEmulator
 from tests.support import STAFF_GROUP, TOKEN, Running
+from tests.support.fake_libretranslate import ARGOS, FakeLibreTranslate
+from tests.support.fake_llm import FakeChatCompletions
 
 
 def _env_database_url() -> str | None:
@@ -144,3 +147,29 @@ def english(catalogs: I18n) -> Iterator[I18n]:
 def example_county() -> County:
     """The example county file (Kreis Euskirchen)."""
     return load_county(None)
+
+
+@pytest.fixture(scope="session")
+def county_texts(tmp_path_factory: pytest.TempPathFactory) -> CountyTexts:
+    """The example county's texts in every language, built like bot.app.build_county_texts."""
+    return CountyTexts.load(catalog_dir(None), tmp_path_factory.mktemp("county-locales"))
+
+
+# The fake language services (tests/support): LibreTranslate as the older tests know it (`translator`), or listing
+# what a server with the published models lists (`libre`), and a chat-completions server (`llm`).
+@pytest.fixture
+async def translator() -> AsyncIterator[FakeLibreTranslate]:
+    async with FakeLibreTranslate() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def libre() -> AsyncIterator[FakeLibreTranslate]:
+    async with FakeLibreTranslate(ARGOS) as fake:
+        yield fake
+
+
+@pytest.fixture
+async def llm() -> AsyncIterator[FakeChatCompletions]:
+    async with FakeChatCompletions() as fake:
+        yield fake

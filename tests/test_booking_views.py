@@ -9,7 +9,9 @@ import pytest
 from icalendar import Calendar
 
 from bot.core.county import County
+from bot.core.county_text import BUTTON, CountyTexts
 from bot.core.i18n import fmt_time
+from bot.emulator.markup import html_to_text
 from bot.services.availability import Slot
 from bot.services.booking import AppointmentDTO, BookingDraft
 from bot.telegram.callbacks import ApptCb, ConfirmCb, DayCb, OfficeCb, ReminderCb, SlotCb, WaitCb
@@ -45,22 +47,28 @@ def appointment(office_key: str | None = "ki", service_key: str = "kim-consultat
     )
 
 
-def test_services_text_lists_every_service_with_its_description(example_county: County) -> None:
-    text = views.services_text(example_county.services, "en")
+def test_services_text_lists_every_service_with_its_description(
+    example_county: County, county_texts: CountyTexts
+) -> None:
+    text = views.services_text(example_county.services, "en", county_texts)
     assert text.startswith("Which appointment do you need?\n\n")
     assert "• <b>Case management consultation</b> – Your questions on residence" in text
-    assert [t for t, _ in buttons(views.services_keyboard(example_county.services, "en"))] == [
-        s.name_for("en") for s in example_county.services
-    ]
+    found = [t for t, _ in buttons(views.services_keyboard(example_county.services, "en", county_texts))]
+    assert found[:2] == ["Case management consultation", "Ausländerbehörde: renew Aufenthaltstitel"]
+    assert found == [county_texts.text(s.name, "en", context=BUTTON) for s in example_county.services]
 
 
-def test_place_is_the_office_or_a_home_visit(example_county: County) -> None:
-    assert (
-        views.place(example_county, "ki")
-        == "Kommunales Integrationszentrum Kreis Euskirchen, Jülicher Ring 32, 53879 Euskirchen"
+def test_place_is_the_office_or_a_home_visit(example_county: County, county_texts: CountyTexts) -> None:
+    assert html_to_text(views.place(example_county, "ki", "en", county_texts)) == (
+        "Kommunales Integrationszentrum Kreis Euskirchen (the county's integration centre), "
+        "Jülicher Ring 32, 53879 Euskirchen\nKreishaus (county building), entrance A, 2nd floor"
     )
-    assert views.place(example_county, None) == "Home visit at your address"
-    assert views.place(example_county, "gone") == "Home visit at your address"
+    assert views.place(example_county, "ip", "de", county_texts) == (
+        "Jobcenter EU-aktiv – Integration Point (Jobcenter: Arbeit, Ausbildung und Leistungen für Geflüchtete), "
+        "Kessenicher Straße 39, 53879 Euskirchen"
+    )
+    assert views.place(example_county, None, "en", county_texts) == "Home visit at your address"
+    assert views.place(example_county, "gone", "en", county_texts) == "Home visit at your address"
 
 
 def test_offices_keyboard_skips_unknown_offices(example_county: County) -> None:
@@ -90,17 +98,21 @@ def test_times_keyboard_shows_a_time_once_and_a_way_back() -> None:
     assert views.times_text(date(2027, 3, 1), "en", intro="Sorry.") == "Sorry.\n\nWhich time on Monday, 1 March?"
 
 
-def test_summary_shows_the_typed_address_for_a_home_visit(example_county: County) -> None:
+def test_summary_shows_the_typed_address_for_a_home_visit(example_county: County, county_texts: CountyTexts) -> None:
     service = example_county.service("home-visit")
     assert service is not None
-    text = views.summary_text(example_county, service, slot(office_key=None), "Markt 1 <b>", "en", BERLIN)
+    note = "Bitte halten Sie Ihre Unterlagen bereit."
+    args = (example_county, service, slot(office_key=None), "Markt 1 <b>", "en", BERLIN, county_texts)
+    text = views.summary_text(*args, note)
     assert "Where: Home visit at: Markt 1 &lt;b&gt;" in text
+    assert "Please have your documents ready." in text.splitlines()
+    assert "Please bring" not in text  # a home visit names no documents in the example county
     office = example_county.service("kim-consultation")
     assert office is not None
-    text = views.summary_text(example_county, office, slot(), "ignored", "en", BERLIN)
+    text = views.summary_text(example_county, office, slot(), "ignored", "en", BERLIN, county_texts)
     assert text.splitlines()[0] == "<b>Please check your appointment</b>"
     assert "Where: Kommunales Integrationszentrum" in text
-    assert "Please bring: Residence document, passport" in text
+    assert "Please bring: your residence document, passport, recent letters from authorities (Bescheide)" in text
     assert [data for _, data in buttons(views.summary_keyboard())] == [
         ConfirmCb(action=a).pack() for a in ("yes", "other", "stop")
     ]
@@ -113,13 +125,12 @@ def test_captions_say_booked_or_moved() -> None:
     assert "attached file" not in views.offer_booked_caption(START, "en", BERLIN)
 
 
-def test_appointment_card_and_its_buttons(example_county: County) -> None:
-    text = views.appointment_text(example_county, appointment(), "en", BERLIN)
+def test_appointment_card_and_its_buttons(example_county: County, county_texts: CountyTexts) -> None:
+    text = views.appointment_text(example_county, appointment(), "en", BERLIN, county_texts)
     assert text.splitlines()[0] == "<b>Case management consultation</b>"
     assert text.splitlines()[2].startswith("Kommunales Integrationszentrum")
-    assert views.appointment_text(example_county, appointment(service_key="gone"), "en", BERLIN).startswith(
-        "<b>gone</b>"
-    )
+    gone = views.appointment_text(example_county, appointment(service_key="gone"), "en", BERLIN, county_texts)
+    assert gone.startswith("<b>gone</b>")
     assert [data for _, data in buttons(views.appointment_keyboard(12))] == [
         ApptCb(action="move", id=12).pack(),
         ApptCb(action="cancel", id=12).pack(),
@@ -137,10 +148,10 @@ def test_reminder_keyboards() -> None:
     assert [text for text, _ in buttons(views.my_appointments_keyboard())] == ["My appointments"]
 
 
-def test_calendar_file_updates_or_cancels_the_same_event(example_county: County) -> None:
+def test_calendar_file_updates_or_cancels_the_same_event(example_county: County, county_texts: CountyTexts) -> None:
     stamp = datetime(2027, 2, 1, tzinfo=UTC)
-    booked = views.calendar_file(example_county, appointment(), "en", stamp)
-    cancelled = views.calendar_file(example_county, appointment(), "en", stamp, cancelled=True)
+    booked = views.calendar_file(example_county, appointment(), "en", stamp, texts=county_texts)
+    cancelled = views.calendar_file(example_county, appointment(), "en", stamp, cancelled=True, texts=county_texts)
     assert booked.filename == "appointment-12.ics"
     events = [next(iter(Calendar.from_ical(f.data).walk("VEVENT"))) for f in (booked, cancelled)]
     assert events[0]["UID"] == events[1]["UID"]

@@ -3,13 +3,13 @@ broadcast scheduled for later – the last two end to end through the emulator."
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import select
 
 from bot.core.config import Settings
+from bot.core.i18n import SUPPORTED_LOCALES
 from bot.db.base import utcnow
 from bot.db.models import Client, Staff
 from bot.db.models_booking import Appointment
@@ -19,7 +19,10 @@ from bot.db.models_outbox import OutboxMessage
 from bot.emulator import BotAPIEmulator
 from bot.services import broadcasts
 from bot.services.broadcasts import Segment
+from bot.services.translation.base import language_name
 from tests.support import ADMIN, FakeLibreTranslate, Running, add_clients, button_texts, send, t
+from tests.support.fake_libretranslate import ARGOS
+from tests.support.fake_llm import FakeChatCompletions
 
 
 async def test_segments_combine_and_exclusions_are_counted(kimbot: Running) -> None:
@@ -84,25 +87,20 @@ async def test_segments_combine_and_exclusions_are_counted(kimbot: Running) -> N
 
 
 @pytest.fixture
-async def translator() -> AsyncIterator[FakeLibreTranslate]:
-    fake = FakeLibreTranslate()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
-
-
-@pytest.fixture
 def settings(settings: Settings, request: pytest.FixtureRequest) -> Settings:
     if "translator" in request.fixturenames:
         fake: FakeLibreTranslate = request.getfixturevalue("translator")
         return settings.model_copy(update={"translate_url": fake.url})
+    if "libre" in request.fixturenames:
+        libre: FakeLibreTranslate = request.getfixturevalue("libre")
+        llm: FakeChatCompletions = request.getfixturevalue("llm")
+        update = {"translate_url": libre.url, "translate_llm_url": llm.url + "/v1", "translate_llm_model": llm.model}
+        return settings.model_copy(update=update)
     return settings
 
 
 async def test_missing_languages_are_translated_and_marked(
-    translator: FakeLibreTranslate, kimbot: Running, emulator: BotAPIEmulator
+    libre: FakeLibreTranslate, llm: FakeChatCompletions, kimbot: Running, emulator: BotAPIEmulator
 ) -> None:
     await add_clients(kimbot, emulator, [(4101, "fa"), (4102, "de")])
     emulator.add_user(ADMIN, "Büro KIM", language_code="de")
@@ -110,8 +108,12 @@ async def test_missing_languages_are_translated_and_marked(
     menu = await kimbot.say(ADMIN, "Sprachcafé jeden Dienstag.")
     segment = await kimbot.tap(ADMIN, menu, t(kimbot, "Done"))
     assert t(kimbot, "Continue") in button_texts(segment)  # no fallback question: everything was translated
-    assert {r["target"] for r in translator.requests} == {"ar", "uk", "fa", "ps", "ru", "tr", "ku", "ckb", "ti",
-                                                           "so", "fr", "en"}  # fmt: skip
+    # Every language but the German source: LibreTranslate for those its server lists, the model for the rest.
+    by_libre = {r["target"] for r in libre.requests}
+    assert by_libre == set(ARGOS) - {"de"}
+    into = {f"into {language_name(code)}.": code for code in SUPPORTED_LOCALES}
+    by_model = {code for phrase, code in into.items() if any(phrase in i for i in llm.instructions())}
+    assert by_model == set(SUPPORTED_LOCALES) - set(ARGOS) - {"prs"}  # Dari goes to LibreTranslate's Persian
     when = await kimbot.tap(ADMIN, segment, t(kimbot, "Continue"))
     confirmation = await kimbot.tap(ADMIN, when, t(kimbot, "Now"))
     await send(kimbot, confirmation)

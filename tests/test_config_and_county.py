@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from babel.messages.pofile import read_po
 from pydantic import ValidationError
 
 from bot import cli
 from bot.cli import main
 from bot.core.config import Settings
 from bot.core.county import CountyFileError, load_county
+from bot.core.i18n import SUPPORTED_LOCALES
+from tests.support import ROOT
 
 GOOD_TOKEN = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
 
@@ -63,7 +68,7 @@ def test_county_errors_are_plain(tmp_path: Path) -> None:
         load_county(bad)
     text = str(error.value)
     assert "ends before it starts" in text
-    assert "German name" in text
+    assert "needs its German text (name.de)" in text
 
 
 def test_county_unknown_reference(tmp_path: Path) -> None:
@@ -90,7 +95,11 @@ def test_check_config_reports_problems(
     monkeypatch.setenv("KIMBOT_COUNTY", "")
     monkeypatch.delenv("KIMBOT_COUNTY")
     assert main(["check-config"]) == 0
-    assert "Kreis Euskirchen, 11 municipalities" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "Kreis Euskirchen, 11 municipalities" in out
+    assert "County texts (gettext domain `county`" in out
+    complete = next(line for line in out.splitlines() if line.strip().startswith("complete:"))
+    assert set(complete.split(":", 1)[1].replace(",", " ").split()) == set(SUPPORTED_LOCALES)
 
     monkeypatch.setenv("BOT_TOKEN", "changeme")
     with pytest.raises(SystemExit) as exit_:
@@ -135,3 +144,72 @@ def test_json_logs_carry_no_token(capsys: pytest.CaptureFixture[str]) -> None:
         {"time": lines[0]["time"], "level": "INFO", "logger": "kimbot.test", "message": "client 42 booked"}
     ]
     configure_logging("WARNING", "text")
+
+
+OLD_FORM = """name = "Kreis X"
+municipalities = [{ key = "a", name = "Adorf" }]
+
+[[offices]]
+key = "o"
+name = "Amt Adorf"
+address = "Markt 1, 12345 Adorf"
+municipality = "a"
+kind = "Ausländerbehörde"
+
+[[services]]
+key = "s"
+name = { de = "Aufenthaltstitel verlängern", en = "Extension of residence permit" }
+description = { de = "Antrag bei der Ausländerbehörde", en = "Applying at the immigration office" }
+documents = { de = "Pass, Foto", en = "passport, photo" }
+duration_minutes = 30
+offices = ["o"]
+"""
+
+
+def test_old_county_files_load_and_their_translations_move_into_catalogs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A county file with `name = { de = …, en = … }` still loads (its German texts); check-config says how to move
+    the rest into catalogs next to the file, update_catalogs.py --county does it, and then lists what is left."""
+    county_file = tmp_path / "kreis" / "county.toml"
+    county_file.parent.mkdir()
+    county_file.write_text(OLD_FORM, encoding="utf-8")
+    county = load_county(county_file)
+    assert (county.services[0].name, county.services[0].documents) == ("Aufenthaltstitel verlängern", "Pass, Foto")
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("BOT_TOKEN", raising=False)
+    monkeypatch.setenv("KIMBOT_COUNTY", str(county_file))
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert "The county file still holds translations (en: 3)" in out
+    assert f"python scripts/update_catalogs.py --county {county_file}" in out
+    assert "en: no county catalog – all 5 texts untranslated" in out
+    assert main(["check-config", "--strict"]) == 1
+    capsys.readouterr()
+
+    script = ROOT / "scripts" / "update_catalogs.py"
+    subprocess.run([sys.executable, str(script), "--county", str(county_file)], check=True, capture_output=True)
+    locales = county_file.parent / "locales"
+    template = read_po((locales / "county.pot").open("rb"))
+    extracted = {(m.context, m.id) for m in template if m.id}
+    assert extracted == {
+        (None, "Aufenthaltstitel verlängern"),
+        ("button", "Aufenthaltstitel verlängern"),
+        (None, "Antrag bei der Ausländerbehörde"),
+        (None, "Pass, Foto"),
+        (None, "Ausländerbehörde"),  # the office's kind; its name, address and the town are proper names
+    }
+    english = read_po((locales / "en" / "LC_MESSAGES" / "county.po").open("rb"))
+    button, documents = english.get("Aufenthaltstitel verlängern", context="button"), english.get("Pass, Foto")
+    assert button is not None and button.string == "Extension of residence permit"
+    assert documents is not None and documents.string == "passport, photo"
+    german = read_po((locales / "de" / "LC_MESSAGES" / "county.po").open("rb"))
+    assert all(m.string == m.id for m in german if m.id)
+
+    assert main(["check-config"]) == 0
+    out = capsys.readouterr().out
+    assert f"catalogs in {locales}" in out
+    assert "complete: de" in out  # German repeats the source
+    assert "en: 1 missing, 0 fuzzy (clients see English)" in out and "missing: Ausländerbehörde" in out
+    assert "ar: no county catalog – all 5 texts untranslated (clients see English)" in out

@@ -41,6 +41,7 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 # The README's picture is refreshed with KIMBOT_UPDATE_SCREENSHOT=1; otherwise the shot goes to var/ (untracked).
 SCREENSHOT = ROOT / ("docs" if os.environ.get("KIMBOT_UPDATE_SCREENSHOT") else "var") / "demo.png"
+CASEWORK_SCREENSHOT = SCREENSHOT.with_name("demo-casework.png")  # the README's "For case managers"
 FAILURE_SCREENSHOT = ROOT / "var" / "demo-failure.png"  # what the page showed when a wait timed out
 WAIT = 30.0
 ARABIC = "مرحبا، عندي سؤال عن موعدي"
@@ -208,6 +209,14 @@ def write(driver: webdriver.Chrome, box: str, text: str) -> None:
     wait(driver, lambda: field.get_attribute("value") == "", f"{box} to be sent")
 
 
+def bubble_where(driver: webdriver.Chrome, chat: str, test: Callable[[str], bool], what: str) -> WebElement:
+    def find() -> WebElement | None:
+        return next((t for t in driver.find_elements(By.CSS_SELECTOR, f"#{chat} .msg .text") if test(t.text)), None)
+
+    found: WebElement = wait(driver, find, f"{what} in {chat}")
+    return found
+
+
 def bubble(driver: webdriver.Chrome, chat: str, text: str) -> WebElement:
     def find() -> WebElement | None:
         return next((t for t in driver.find_elements(By.CSS_SELECTOR, f"#{chat} .msg .text") if t.text == text), None)
@@ -223,9 +232,9 @@ def test_client_books_and_talks_to_the_case_manager_in_the_browser(demo: Demo, b
     assert browser.title == "kimbot – offline demo"
     wait(browser, lambda: browser.find_elements(By.CSS_SELECTOR, "#topics .topic"), "the page's first poll")
 
-    # The client's Telegram speaks Polish, which kimbot does not offer: it asks for the language.
-    Select(browser.find_element(By.ID, "language")).select_by_value("pl")
-    wait(browser, lambda: demo.state()["client"]["language"] == "pl", "the language to reach the emulator")
+    # The client's Telegram speaks Italian, which kimbot does not offer: it asks for the language.
+    Select(browser.find_element(By.ID, "language")).select_by_value("it")
+    wait(browser, lambda: demo.state()["client"]["language"] == "it", "the language to reach the emulator")
     write(browser, "client-input", "/start")
     tap(browser, "English")
     tap(browser, "Understood – continue")
@@ -274,6 +283,19 @@ def test_client_books_and_talks_to_the_case_manager_in_the_browser(demo: Demo, b
     SCREENSHOT.parent.mkdir(exist_ok=True)
     assert browser.save_screenshot(str(SCREENSHOT))
     print(f"demo conversation in the browser took {elapsed:.1f} s")
+
+    # The case manager's workbench in the same topic: the case file, then the saved replies; nothing reaches the
+    # client.
+    shown = len(client_texts(browser))
+    write(browser, "staff-input", "/case")
+    bubble_where(browser, "staff-chat", lambda t: t.startswith("🗂 ") and "(1/" in t, "the first page of /case")
+    write(browser, "staff-input", "/t")
+    replies = bubble_where(browser, "staff-chat", lambda t: "/t NAME" in t, "the saved replies of /t")
+    buttons = replies.find_elements(By.XPATH, "ancestor::div[contains(@class, 'msg')]//*[contains(@class, 'kb')]")
+    assert len(buttons) >= 10, [b.text for b in buttons]  # the example county's ten saved replies
+    time.sleep(0.6)
+    assert browser.save_screenshot(str(CASEWORK_SCREENSHOT))
+    assert len(client_texts(browser)) == shown
 
     # What the emulator and the database hold: one booked appointment, the message relayed both ways.
     state = demo.state()

@@ -67,7 +67,7 @@ def test_redis_needs_the_password_kimbot_is_given() -> None:
 def test_data_stores_and_the_translator_are_reached_only_by_kimbot() -> None:
     compose = _compose()
     services, networks = compose["services"], compose["networks"]
-    stores = {"postgres", "redis", "libretranslate"}
+    stores = {"postgres", "redis", "libretranslate", "speech", "translate-llm"}
     for store in stores:
         assert "ports" not in services[store], store
         for network in _networks(services[store]):

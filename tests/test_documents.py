@@ -34,8 +34,8 @@ async def test_add_change_delete_document_with_reminders(kimbot: Running, emulat
     listing = await kimbot.tap(701, menu, "My documents")
     assert "You have not added any documents yet." in listing["text"]
     types = await kimbot.tap(701, listing, "Add a document")
-    question = await kimbot.tap(701, types, "Residence permit (eAT)")
-    assert "When does your Residence permit (eAT) expire?" in question["text"]
+    question = await kimbot.tap(701, types, "Aufenthaltstitel (residence title)")
+    assert "When does your residence title (Aufenthaltstitel) expire?" in question["text"]
     assert "›" in button_texts(question)  # the calendar
 
     wrong = await kimbot.say(701, "soon")
@@ -48,7 +48,7 @@ async def test_add_change_delete_document_with_reminders(kimbot: Running, emulat
     typed = expires.strftime("%d.%m.%Y").translate(ARABIC_DIGITS)
     await kimbot.say(701, typed)
     saved = [m for m in emulator.bot_messages(701) if m["text"].startswith("Saved:")][-1]
-    assert "Residence permit (eAT)" in saved["text"] and "I will remind you on:" in saved["text"]
+    assert "residence title (Aufenthaltstitel)" in saved["text"] and "I will remind you on:" in saved["text"]
 
     async with kimbot.app.sessions() as session:
         doc = await session.scalar(select(Document))
@@ -62,7 +62,7 @@ async def test_add_change_delete_document_with_reminders(kimbot: Running, emulat
 
     # Change the date on the calendar: one month ahead, the 15th.
     listing = kimbot.emu.last_bot_message(701)
-    question = await kimbot.tap(701, listing, "Change date: Residence permit (eAT)")
+    question = await kimbot.tap(701, listing, "Change date: Aufenthaltstitel")
     calendar = await kimbot.tap(701, question, "›", edits=True)
     await kimbot.tap(701, calendar, "15")
     month_ahead = date(today.year + today.month // 12, today.month % 12 + 1, 15)
@@ -104,11 +104,11 @@ async def test_due_document_reminder_is_delivered_with_advice(kimbot: Running, e
     stats = await kimbot.app.worker.drain_once()
     assert stats.sent == 1
     reminder = emulator.last_bot_message(702)
-    assert "Your Toleration (Duldung) expires on" in reminder["text"] and "in 20 days" in reminder["text"]
+    assert "Your toleration (Duldung) expires on" in reminder["text"] and "in 20 days" in reminder["text"]
     assert "Please bring:" in reminder["text"]
-    assert button_texts(reminder) == ["Book an appointment at the immigration office", "My documents"]
+    assert button_texts(reminder) == ["Ausländerbehörde: book an appointment", "My documents"]
     listing = await kimbot.tap(702, reminder, "My documents")
-    assert "Toleration (Duldung): expires on" in listing["text"]
+    assert "Duldung (toleration): expires on" in listing["text"]
 
 
 async def test_staff_expiring_lists_only_their_clients(kimbot: Running, emulator: BotAPIEmulator) -> None:

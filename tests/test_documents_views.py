@@ -23,7 +23,7 @@ def test_list_text_with_and_without_documents() -> None:
     empty = views.list_text([], "en")
     assert empty.startswith("<b>My documents</b>\nYou have not added any documents yet.")
     assert "never document numbers or photos" in empty
-    assert "• Residence permit (eAT): expires on " in views.list_text([PERMIT], "en")
+    assert "• Aufenthaltstitel (residence title): expires on " in views.list_text([PERMIT], "en")
 
 
 def test_documents_keyboard_has_two_buttons_per_document() -> None:
@@ -44,7 +44,7 @@ def test_types_keyboard_offers_every_type_and_back() -> None:
 
 
 def test_delete_question_and_keyboard() -> None:
-    assert views.delete_question(PERMIT, "en").startswith("Delete Residence permit (eAT) (expires on ")
+    assert views.delete_question(PERMIT, "en").startswith("Delete residence title (Aufenthaltstitel)? It expires on ")
     assert [data for _, data in buttons(views.delete_keyboard(5))] == [
         DocCb(action="del_yes", id=5).pack(),
         DocCb(action="list").pack(),
@@ -85,4 +85,4 @@ def test_expiring_text() -> None:
     item = ExpiringDocument(client_reference="K-ABC123", doc_type="duldung", expires_on=date(2027, 3, 31))
     text = views.expiring_text([item], 90, "en")
     assert text.splitlines()[0] == "<b>Documents expiring in the next 90 days</b>"
-    assert text.splitlines()[1].endswith(" · K-ABC123 · Toleration (Duldung)")
+    assert text.splitlines()[1].endswith(" · K-ABC123 · Duldung")

@@ -4,7 +4,6 @@ messages still go through, with a notice."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -18,16 +17,6 @@ from tests.support import ANNA, STAFF_GROUP, FakeLibreTranslate, Running, in_top
 @pytest.fixture(autouse=True)
 def office_open(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(office_hours, "now", lambda: datetime(2026, 12, 1, 9, 0, tzinfo=UTC))
-
-
-@pytest.fixture
-async def translator() -> AsyncIterator[FakeLibreTranslate]:
-    fake = FakeLibreTranslate()
-    await fake.start()
-    try:
-        yield fake
-    finally:
-        await fake.stop()
 
 
 @pytest.fixture

@@ -15,9 +15,12 @@ from sqlalchemy import Table, select
 from bot.db.base import Base, utcnow
 from bot.db.models import AuditEntry, Client, Staff
 from bot.db.models_booking import Appointment, NoShowCount, WaitlistEntry
+from bot.db.models_casework import CaseNote, ClientName, FollowUp, StatusChange
 from bot.db.models_documents import Document
 from bot.db.models_handoff import Conversation, RelayMessage
+from bot.db.models_interpreters import AppointmentDetails, InterpreterBooking
 from bot.db.models_outbox import OutboxMessage
+from bot.db.models_transcription import TranscriptionJob
 from bot.emulator import BotAPIEmulator
 from bot.services import clients, privacy
 from bot.telegram import fsm_storage
@@ -75,6 +78,42 @@ async def test_a_client_with_a_row_everywhere_gets_every_exported_field(kimbot: 
             booked_by_staff_id=anna.id,
         )
         session.add(visit)
+        await session.flush()
+        session.add(
+            AppointmentDetails(
+                appointment_id=visit.id, client_id=client.id, mode="phone", phone="+49 2251 1234", video_url="x"
+            )
+        )
+        session.add(
+            InterpreterBooking(
+                appointment_id=visit.id,
+                client_id=client.id,
+                interpreter_key="tesfay",
+                language="ti",
+                busy_from=visit.busy_from,
+                busy_until=visit.busy_until,
+                released_at=now,
+            )
+        )
+        session.add(CaseNote(client_id=client.id, staff_id=anna.id, text="called the Ausländerbehörde"))
+        session.add(
+            StatusChange(
+                client_id=client.id, status="duldung", paragraph="60d", since=date(2026, 5, 1), staff_id=anna.id
+            )
+        )
+        session.add(
+            FollowUp(
+                client_id=client.id,
+                staff_id=anna.id,
+                created_by_staff_id=anna.id,
+                text="call about the Fiktionsbescheinigung",
+                due_at=now,
+                status="done",
+                done_at=now,
+                done_by_staff_id=anna.id,
+            )
+        )
+        session.add(ClientName(client_id=client.id, first_name="Amal"))
         session.add(WaitlistEntry(client_id=client.id, service_key="kim-consultation", before=now, status="waiting"))
         session.add(NoShowCount(client_id=client.id, count=2))
         session.add(Document(client_id=client.id, doc_type="residence_permit", expires_on=date(2027, 5, 1)))
@@ -108,6 +147,17 @@ async def test_a_client_with_a_row_everywhere_gets_every_exported_field(kimbot: 
             )
         )
         session.add(
+            TranscriptionJob(
+                client_id=client.id,
+                kind="voice",
+                file_id="F1",
+                duration=4,
+                client_message_id=5,
+                staff_chat_id=-100,
+                staff_message_id=6,
+            )
+        )
+        session.add(
             OutboxMessage(
                 idempotency_key="x:1",
                 client_id=client.id,
@@ -135,7 +185,7 @@ async def test_a_client_with_a_row_everywhere_gets_every_exported_field(kimbot: 
     assert data["client"]["last_contact_at"] is not None
     assert data["no_shows"] == {"count": 2}
     [appointment] = data["appointments"]
-    assert appointment["service"] == kimbot.app.county.service("kim-consultation").name_for("de")  # type: ignore[union-attr]
+    assert appointment["service"] == kimbot.app.county.service("kim-consultation").name  # type: ignore[union-attr]
     assert appointment["place"] == "home visit" and appointment["home_address"] == "Hauptstraße 5, Euskirchen"
     assert data["case_manager_chat"]["messages"][0]["direction"] == "from_case_manager"
     assert data[privacy.CONVERSATION_STATE] == {"state": "s", "data": {"a": 1}}

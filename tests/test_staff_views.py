@@ -8,6 +8,7 @@ import pytest
 from aiogram.utils.i18n import I18n
 
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.services.booking import AgendaItem, AppointmentDTO
 from bot.telegram.callbacks import AgendaCb
 from handlers.staff import views
@@ -57,15 +58,15 @@ def test_block_refuses_what_is_not_a_day_or_a_forward_range(args: str) -> None:
 
 
 def test_agenda_entry_shows_time_in_the_office_zone_reference_service_and_status(
-    german: I18n, example_county: County
+    german: I18n, example_county: County, county_texts: CountyTexts
 ) -> None:
     item = AgendaItem(appointment(confirmed=True), client_reference="K-4F7Q2", staff_name="Anna Becker")
-    text = views.agenda_entry_text(item, example_county, "de", BERLIN)
+    text = views.agenda_entry_text(item, example_county, "de", BERLIN, county_texts)
     assert "09:30" in text and "K-4F7Q2" in text
-    assert "Verlängerung des Aufenthaltstitels" in text
+    assert "Aufenthaltstitel (Ausländerbehörde)" in text
     assert german.gettext("confirmed by the client") in text
     home = AgendaItem(appointment(office_key=None), client_reference="K-<b>", staff_name="Anna Becker")
-    shown = views.agenda_entry_text(home, example_county, "de", BERLIN)
+    shown = views.agenda_entry_text(home, example_county, "de", BERLIN, county_texts)
     assert "Hausbesuch" in shown and "K-&lt;b&gt;" in shown
 
 

@@ -55,6 +55,30 @@ class Settings(BaseSettings):
     flood_limit: int = Field(default=20, ge=1, le=1000, alias="HANDOFF_FLOOD_LIMIT")
     keep_transcript: bool = Field(default=False, alias="HANDOFF_TRANSCRIPT")
     topic_names: bool = Field(default=False, alias="HANDOFF_TOPIC_NAMES")
+    # Translation for the languages LibreTranslate lacks (bot/services/translation/): an OpenAI-compatible
+    # chat-completions server and model; off when either is empty.
+    translate_llm_url: str | None = Field(default=None, alias="TRANSLATE_LLM_URL")
+    translate_llm_model: str | None = Field(default=None, alias="TRANSLATE_LLM_MODEL")
+    translate_llm_api_key: SecretStr | None = Field(default=None, alias="TRANSLATE_LLM_API_KEY")
+    # Voice notes transcribed for staff (bot/services/transcription.py): an OpenAI-compatible
+    # /v1/audio/transcriptions server (off when empty), its model, caps and how many run at once.
+    speech_url: str | None = Field(default=None, alias="SPEECH_URL")
+    speech_model: str = Field(default="Systran/faster-whisper-small", alias="SPEECH_MODEL")
+    speech_api_key: SecretStr | None = Field(default=None, alias="SPEECH_API_KEY")
+    speech_max_seconds: int = Field(default=300, ge=1, le=3600, alias="SPEECH_MAX_SECONDS")
+    speech_max_bytes: int = Field(default=20_000_000, ge=1, le=2_000_000_000, alias="SPEECH_MAX_BYTES")
+    speech_concurrency: int = Field(default=1, ge=1, le=32, alias="SPEECH_CONCURRENCY")
+    speech_timeout: float = Field(default=120, gt=0, le=3600, alias="SPEECH_TIMEOUT")
+    # Read aloud (bot/services/speech.py): Piper voices the operator put in a folder (never fetched), and the
+    # size cap of the synthesised audio cache under KIMBOT_DATA_DIR.
+    piper_voices_dir: Path | None = Field(default=None, alias="PIPER_VOICES_DIR")
+    read_aloud_cache_mb: int = Field(default=64, ge=0, le=10_000, alias="READ_ALOUD_CACHE_MB")
+    # Video appointments (bot/services/remote_appointments.py): the county's video service, e.g. a self-hosted
+    # Jitsi, as a pattern with {room} (and {jwt} where the token goes); video is not offered when empty. With a
+    # secret, each room gets a JWT (HS256) signed for it, issued by VIDEO_JWT_APP_ID.
+    video_url_pattern: str = Field(default="", alias="VIDEO_URL_PATTERN")
+    video_jwt_secret: SecretStr | None = Field(default=None, alias="VIDEO_JWT_SECRET")
+    video_jwt_app_id: str = Field(default="kimbot", alias="VIDEO_JWT_APP_ID")
 
     @field_validator("bot_token", mode="before")
     @classmethod
@@ -100,7 +124,17 @@ class Settings(BaseSettings):
             raise ValueError("TELEGRAM_API_URL must start with http:// or https://")
         return value
 
-    @field_validator("redis_url", "translate_url", mode="before")
+    @field_validator(
+        "redis_url",
+        "translate_url",
+        "translate_llm_url",
+        "translate_llm_model",
+        "translate_llm_api_key",
+        "speech_url",
+        "speech_api_key",
+        "piper_voices_dir",
+        mode="before",
+    )
     @classmethod
     def _empty_redis_is_none(cls, value: object) -> object:
         if isinstance(value, str) and not value.strip():

@@ -92,7 +92,11 @@ class InboundUpdate(Base):
 from bot.db import (  # noqa: E402
     models_booking,  # noqa: F401
     models_broadcasts,  # noqa: F401
+    models_casework,  # noqa: F401
     models_documents,  # noqa: F401
     models_handoff,  # noqa: F401
+    models_interpreters,  # noqa: F401
     models_outbox,  # noqa: F401
+    models_reporting,  # noqa: F401
+    models_transcription,  # noqa: F401
 )

@@ -16,6 +16,7 @@ from aiogram.utils.i18n import I18n
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.core.i18n import DEFAULT_LOCALE
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.worker import Rendered
@@ -30,6 +31,7 @@ class RenderContext:
     county: County
     tz: ZoneInfo
     locale: str
+    texts: CountyTexts  # the county file's texts in `locale`: `ctx.texts.text(service.name, ctx.locale)`
 
 
 Template = Callable[[RenderContext, AsyncSession, ClaimedMessage], Awaitable[Rendered | None]]
@@ -39,9 +41,17 @@ class MessageRenderer:
     """The worker's `Renderer`: picks the recipient's language and runs the row's template inside aiogram's i18n.
     `templates` maps a row's template key to its function (the composition root passes every capability's)."""
 
-    def __init__(self, i18n: I18n, county: County, tz: ZoneInfo, templates: Mapping[str, Template]):
+    def __init__(
+        self,
+        i18n: I18n,
+        county: County,
+        tz: ZoneInfo,
+        templates: Mapping[str, Template],
+        county_texts: CountyTexts | None = None,
+    ):
         self.i18n = i18n
         self.county = county
+        self.county_texts = county_texts or CountyTexts()
         self.tz = tz
         self.templates = dict(templates)
 
@@ -55,4 +65,4 @@ class MessageRenderer:
             raise KeyError(f"no template {message.template!r}")
         locale = self.locale_for(message)
         with self.i18n.context(), self.i18n.use_locale(locale):
-            return await fn(RenderContext(self.county, self.tz, locale), session, message)
+            return await fn(RenderContext(self.county, self.tz, locale, self.county_texts), session, message)

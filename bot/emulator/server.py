@@ -25,6 +25,7 @@ from bot.emulator.markup import EntityError, html_to_text
 
 TEXT_LIMIT = 4096
 CAPTION_LIMIT = 1024
+DOWNLOAD_LIMIT = 20 * 1024 * 1024  # getFile refuses bigger files (https://core.telegram.org/bots/api#getfile)
 CALLBACK_DATA_LIMIT = 64
 _TOKEN = re.compile(r"^(\d+):[A-Za-z0-9_-]{20,}$")
 _COMMAND = re.compile(r"^[a-z0-9_]{1,32}$")
@@ -180,6 +181,7 @@ class BotAPIEmulator:
         self.messages: dict[tuple[int, int], dict[str, Any]] = {}
         self.topics: dict[tuple[int, int], dict[str, Any]] = {}
         self.files: dict[str, tuple[str, bytes]] = {}
+        self.downloads: list[str] = []  # file ids fetched through /file/bot<token>/<path>, in order
         self.blocked: set[int] = set()
         self.callback_answers: dict[str, dict[str, Any] | None] = {}
         self.too_many_requests = 0
@@ -350,26 +352,29 @@ class BotAPIEmulator:
         thread_id: int | None = None,
         reply_to: int | None = None,
         token: str | None = None,
+        content: bytes = b"\x00" * 16,
+        duration: int = 3,
     ) -> dict[str, Any]:
-        """The user sends a photo, document, voice note, video, audio, location or contact."""
+        """The user sends a photo, document, voice note, video, audio, location or contact (the file's bytes and
+        length in seconds as given, for what the bot downloads)."""
         file_id = f"U{next(self._ids):08d}"
-        self.files[file_id] = (f"{kind}-{file_id}", b"\x00" * 16)
-        described: dict[str, Any] = {"file_id": file_id, "file_unique_id": file_id, "file_size": 16}
+        self.files[file_id] = (f"{kind}-{file_id}", content)
+        described: dict[str, Any] = {"file_id": file_id, "file_unique_id": file_id, "file_size": len(content)}
         kinds: dict[str, dict[str, Any]] = {
             "photo": {"photo": [described | {"width": 640, "height": 480}]},
             "document": {"document": described | {"file_name": "scan.pdf", "mime_type": "application/pdf"}},
-            "voice": {"voice": described | {"duration": 3, "mime_type": "audio/ogg"}},
-            "video": {"video": described | {"width": 640, "height": 480, "duration": 3}},
-            "audio": {"audio": described | {"duration": 3}},
-            "video_note": {"video_note": described | {"length": 240, "duration": 3}},
+            "voice": {"voice": described | {"duration": duration, "mime_type": "audio/ogg"}},
+            "video": {"video": described | {"width": 640, "height": 480, "duration": duration}},
+            "audio": {"audio": described | {"duration": duration, "mime_type": "audio/mpeg", "file_name": "a.mp3"}},
+            "video_note": {"video_note": described | {"length": 240, "duration": duration}},
             "location": {"location": {"latitude": 50.66, "longitude": 6.79}},
             "contact": {"contact": {"phone_number": "+4922511234", "first_name": "Contact"}},
         }
-        content = kinds[kind]
+        sent = kinds[kind]
         if caption is not None:
-            content["caption"] = caption
+            sent["caption"] = caption
         return await self.send_message(
-            user_id, "", chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, token=token, **content
+            user_id, "", chat_id=chat_id, thread_id=thread_id, reply_to=reply_to, token=token, **sent
         )
 
     def close_topic(self, chat_id: int, thread_id: int) -> None:
@@ -612,8 +617,11 @@ class BotAPIEmulator:
 
     async def _download(self, request: web.Request) -> web.StreamResponse:
         path = request.match_info["path"]
+        if not _TOKEN.match(request.match_info["token"]):
+            raise web.HTTPUnauthorized()
         for file_id, (name, content) in self.files.items():
             if path in (file_id, f"files/{file_id}"):
+                self.downloads.append(file_id)
                 return web.Response(body=content, headers={"Content-Disposition": f'attachment; filename="{name}"'})
         raise web.HTTPNotFound()
 
@@ -744,6 +752,9 @@ class BotAPIEmulator:
                 "file_name": filename,
                 "file_size": len(content),
             }
+            if kind in ("voice", "audio"):  # Telegram reports the length; a voice note is OGG/Opus
+                described["duration"] = int(params.get("duration") or 0)
+                described["mime_type"] = "audio/ogg" if kind == "voice" else "audio/mpeg"
         else:
             file_id = str(media)
             described = {"file_id": file_id, "file_unique_id": file_id}
@@ -759,6 +770,9 @@ class BotAPIEmulator:
 
     async def _m_sendvoice(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_media(bot, params, "voice")
+
+    async def _m_sendaudio(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
+        return await self._send_media(bot, params, "audio")
 
     async def _m_sendvideo(self, bot: _Bot, params: dict[str, Any]) -> dict[str, Any]:
         return await self._send_media(bot, params, "video")
@@ -940,6 +954,8 @@ class BotAPIEmulator:
         file_id = params.get("file_id", "")
         if file_id not in self.files:
             raise ApiError(400, "Bad Request: invalid file_id")
+        if len(self.files[file_id][1]) > DOWNLOAD_LIMIT:
+            raise ApiError(400, "Bad Request: file is too big")
         return {
             "file_id": file_id,
             "file_unique_id": file_id,

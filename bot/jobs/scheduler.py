@@ -23,6 +23,7 @@ from bot.db.base import utcnow
 from bot.db.unit_of_work import current_session
 from bot.delivery import outbox
 from bot.delivery.worker import DeliveryWorker
+from bot.jobs import escalation
 from bot.jobs.leader import run_exclusively
 from bot.services import audit, booking, documents, privacy, staff
 from bot.services.data_categories import UNFINISHED_ONBOARDING_DAYS  # the privacy notice says it
@@ -229,3 +230,4 @@ def register_jobs(scheduler: AsyncIOScheduler, jobs: Jobs) -> None:
         replace_existing=True,
         coalesce=True,
     )
+    escalation.register(scheduler, jobs.settings, jobs.sessions, jobs.county)  # unanswered client messages

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
-from sqlalchemy import and_, delete, or_
+from sqlalchemy import Table, and_, delete, insert, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.db.base import utcnow
 from bot.db.models import AuditEntry
 
 Actor = Literal["client", "staff", "system"]
@@ -22,6 +23,24 @@ def record(
     **details: Any,
 ) -> None:
     session.add(AuditEntry(actor=actor, actor_id=actor_id, client_id=client_id, action=action, details=details))
+
+
+_AUDIT = cast(Table, AuditEntry.__table__)
+_INSERT = insert(_AUDIT)
+
+
+async def record_now(
+    session: AsyncSession,
+    action: str,
+    *,
+    actor: Actor,
+    actor_id: int | None = None,
+    client_id: int | None = None,
+    **details: Any,
+) -> None:
+    """`record` as one Core INSERT now, for hot paths (first contact): no ORM object, nothing for a later flush."""
+    values = {"actor": actor, "actor_id": actor_id, "client_id": client_id, "action": action, "details": details}
+    await session.execute(_INSERT, values | {"at": utcnow()})
 
 
 async def forget_client(session: AsyncSession, client_id: int) -> None:

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from functools import cache
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -50,6 +51,13 @@ class Slot:
         return f"{self.staff_id}-{int(self.starts_at.timestamp())}"
 
 
+class SlotFilter(Protocol):
+    """A further condition on free slots beyond the staff member's time: an interpreter free as well
+    (bot.services.interpreters), slots kept for urgent cases (bot.services.urgency)."""
+
+    async def keep(self, session: AsyncSession, query: SlotQuery, slots: list[Slot]) -> list[Slot]: ...
+
+
 @dataclass(frozen=True)
 class SlotQuery:
     county: County
@@ -59,6 +67,7 @@ class SlotQuery:
     now: datetime
     municipality: str | None = None
     preferred_staff_id: int | None = None
+    filters: tuple[SlotFilter, ...] = ()
 
 
 @cache
@@ -237,6 +246,8 @@ async def free_slots(session: AsyncSession, query: SlotQuery, first_day: date, d
     )
     index = {staff_id: BusyIndex(intervals) for staff_id, intervals in busy.items()}
     free = [slot for slot in candidates if not index[slot.staff_id].overlaps(slot.busy_from, slot.busy_until)]
+    for condition in query.filters:
+        free = await condition.keep(session, query, free) if free else free
     return sorted(free, key=lambda s: (s.starts_at, s.staff_id != query.preferred_staff_id))
 
 

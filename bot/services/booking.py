@@ -23,9 +23,10 @@ from bot.db.base import utcnow
 from bot.db.models import Client, Staff
 from bot.db.models_booking import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
 from bot.delivery import outbox
-from bot.services import audit, availability
+from bot.services import audit, availability, interpreters, remote_appointments
 from bot.services.availability import Slot, SlotQuery
 from bot.services.dto import ClientDTO
+from bot.services.reporting import hooks as report_hooks
 
 HOLD_MINUTES_DEFAULT = 15
 
@@ -81,6 +82,9 @@ class BookingDraft:
     staff_id: int = 0  # the chosen slot, once a time is picked
     ts: int = 0
     on_behalf: int | None = None  # the client a staff member books for (/bookfor)
+    interpreter: bool | None = None  # "with interpreter" (None: not asked); bot.services.interpreters
+    mode: str = "in_person"  # in_person | video | phone; bot.services.remote_appointments
+    phone: str | None = None  # the number to call, for a phone appointment
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> BookingDraft:
@@ -92,6 +96,9 @@ class BookingDraft:
             staff_id=int(data.get("staff", 0)),
             ts=int(data.get("ts", 0)),
             on_behalf=int(data["on_behalf"]) if data.get("on_behalf") else None,
+            interpreter=bool(data["interp"]) if data.get("interp") is not None else None,
+            mode=data.get("mode") or "in_person",
+            phone=data.get("phone"),
         )
 
     @property
@@ -107,7 +114,7 @@ async def slot_query(
     service = county.service(draft.service_key)
     if service is None:
         return None
-    return await availability.query_for(
+    query = await availability.query_for(
         session,
         county,
         service,
@@ -116,6 +123,11 @@ async def slot_query(
         case_manager_id=client.case_manager_id,
         office_key=draft.office_key,
     )
+    if draft.interpreter:
+        query = interpreters.with_interpreter(
+            query, language=client.locale, mode=draft.mode, municipality=client.municipality
+        )
+    return query
 
 
 def to_dto(row: Appointment) -> AppointmentDTO:
@@ -204,6 +216,7 @@ async def _plan_messages(session: AsyncSession, row: Appointment, service: Servi
             due_at=utcnow(),
             priority=outbox.ALERT_PRIORITY,
         )
+    await interpreters.plan_messages(session, row, service, event)
 
 
 async def book(
@@ -214,8 +227,10 @@ async def book(
     service: Service,
     home_address: str | None = None,
     booked_by_staff_id: int | None = None,
+    arrangement: remote_appointments.Arrangement | None = None,
 ) -> AppointmentDTO:
-    """Book `slot` for the client. A repeated request for the same slot returns the same appointment."""
+    """Book `slot` for the client. A repeated request for the same slot returns the same appointment.
+    `arrangement`: video or phone, the interpreter it needs, its series – taken in the same savepoint."""
     sqlite = await take_write_lock(session)
     mine = await session.scalar(
         select(Appointment).where(
@@ -247,7 +262,9 @@ async def book(
         async with session.begin_nested():
             session.add(row)
             await session.flush()
-    except IntegrityError as exc:  # the exclusion constraint: someone else was faster
+            if arrangement is not None:
+                await remote_appointments.arrange(session, row, slot, arrangement)
+    except (IntegrityError, interpreters.InterpreterTaken) as exc:  # an exclusion constraint: someone was faster
         raise SlotTaken from exc
     audit.record(
         session,
@@ -257,6 +274,7 @@ async def book(
         client_id=client_id,
         appointment_id=row.id,
     )
+    await report_hooks.booked(session, client_id, service.key, channel="staff" if booked_by_staff_id else "client")
     await _plan_messages(session, row, service, "booked")
     return to_dto(row)
 
@@ -335,6 +353,7 @@ async def cancel(
     row.home_address = None
     row.sequence += 1
     await session.flush()
+    await remote_appointments.on_cancelled(session, row.id)
     audit.record(
         session,
         "appointment_cancelled",
@@ -343,6 +362,7 @@ async def cancel(
         client_id=client_id,
         appointment_id=row.id,
     )
+    await report_hooks.cancelled(session, client_id, row.service_key)
     service = county.service(row.service_key)
     if service is not None:
         await _plan_messages(session, row, service, "cancelled")
@@ -389,7 +409,8 @@ async def reschedule(
             row.sequence += 1
             row.confirmed_at = None
             await session.flush()
-    except IntegrityError as exc:
+            await interpreters.move(session, county, ZoneInfo(county.timezone), row, slot)
+    except (IntegrityError, interpreters.InterpreterTaken) as exc:
         await session.refresh(row)
         raise SlotTaken from exc
     audit.record(
@@ -478,6 +499,7 @@ async def offer_freed_slot(session: AsyncSession, service: Service, freed: Appoi
         except IntegrityError:
             return False
         entry.status, entry.offered_appointment_id = "offered", hold.id
+        await report_hooks.waitlist_offer(session, entry.client_id, service.key)
         await outbox.enqueue(
             session,
             key=f"waitlist:{entry.id}:offer:{hold.id}",
@@ -501,6 +523,7 @@ async def accept_offer(session: AsyncSession, county: County, *, client_id: int,
     entry = await session.scalar(select(WaitlistEntry).where(WaitlistEntry.offered_appointment_id == row.id))
     if entry is not None:
         entry.status = "done"
+        await report_hooks.waitlist_slot(session, client_id, row.service_key, joined_at=entry.created_at)
         if entry.replaces_appointment_id is not None:
             previous = await session.scalar(
                 select(Appointment).where(
@@ -597,6 +620,7 @@ async def mark_outcome(session: AsyncSession, *, staff_id: int, appointment_id: 
             counter.count += 1
         elif row.status == "no_show":
             counter.count = max(0, counter.count - 1)
+        await report_hooks.outcome(session, row, outcome)
         row.status = outcome
         row.home_address = None
     await session.flush()
@@ -625,4 +649,4 @@ async def forget_past_addresses(session: AsyncSession) -> int:
         .where(Appointment.home_address.is_not(None), Appointment.ends_at < utcnow())
         .values(home_address=None)
     )
-    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return int(result.rowcount or 0) + await remote_appointments.forget_past(session)  # type: ignore[attr-defined]

@@ -31,6 +31,7 @@ from bot.db.models_documents import Document
 from bot.db.models_outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.services import audit
+from bot.services.reporting import hooks as report_hooks
 from bot.services.translator import TranslationError, Translator
 
 BROADCAST_TEMPLATE = "broadcast"
@@ -490,6 +491,7 @@ async def cancel(session: AsyncSession, broadcast_id: int, now: datetime | None 
     )
     audit.record(session, "broadcast_cancelled", actor="staff", broadcast=row.id)
     await session.flush()
+    await report_hooks.broadcast_finished(session, (await progress(session, row.id)).by_language, utcnow())
     return int(cancelled.rowcount or 0)  # type: ignore[attr-defined]
 
 
@@ -532,6 +534,7 @@ async def advance(session: AsyncSession, broadcast_id: int, now: datetime | None
         if left is None:
             row.status, row.finished_at = "done", now
             audit.record(session, "broadcast_done", actor="system", broadcast=row.id)
+            await report_hooks.broadcast_finished(session, (await progress(session, row.id)).by_language, now)
     await session.flush()
     return _dto(row)
 

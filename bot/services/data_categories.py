@@ -33,9 +33,15 @@ class Category:
 CATEGORIES: tuple[Category, ...] = (
     Category(("client",), N_("Your Telegram ID, language, municipality and a reference number (such as K-4F7Q2).")),
     Category(("appointments",), N_("Your appointments. For a home visit also your address.")),
+    Category(
+        ("appointment_details", "interpreters"),
+        N_("For a video or phone appointment: the link or the number to call. An interpreter booked for you."),
+    ),
     Category(("waitlist", "no_shows"), N_("Waiting list places, and how often you missed an appointment.")),
     Category(("client",), N_("Which case manager looks after you.")),
     Category(("documents",), N_("Your documents: only the type and the expiry date.")),
+    Category(("case_file",), N_("Your case file: notes, residence status and follow-up tasks of your case managers.")),
+    Category(("case_file",), N_("If staff see your first name in their group, kimbot keeps it to find you.")),
     Category(("case_manager_chat",), N_("Your chat with your case manager: when, and what kind of message.")),
     Category(("messages",), N_("Reminders and notices kimbot sends you.")),
     Category(("activity",), N_("A log of what you did, for example booked or deleted.")),

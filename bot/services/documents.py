@@ -22,6 +22,7 @@ from bot.db.models_outbox import OutboxMessage
 from bot.delivery import outbox
 from bot.services import audit
 from bot.services.dto import StaffDTO
+from bot.services.reporting import hooks as report_hooks
 
 DOCUMENT_TYPES = ("residence_permit", "duldung", "gestattung", "fiktion", "passport", "work_permit", "other")
 
@@ -227,7 +228,8 @@ async def change_expiry(
     now = now or utcnow()
     validate_expiry(expires_on, now.astimezone(tz).date())
     row = await _owned(session, client_id, document_id)
-    row.expires_on = expires_on
+    old, row.expires_on = row.expires_on, expires_on
+    await report_hooks.document_renewed(session, client_id, row.doc_type, old, expires_on, now.astimezone(tz).date())
     await session.flush()
     planned = await _plan(session, row, await _telegram_id(session, client_id), tz, now)
     audit.record(session, "document_changed", actor="client", actor_id=client_id, client_id=client_id)
@@ -292,6 +294,20 @@ async def plan_missing_reminders(session: AsyncSession, tz: tzinfo, now: datetim
         for lead, due in reminder_plan(row.doc_type, row.expires_on, tz, now):
             queued += await _queue(session, row, int(telegram_id), lead, due, tz)
     return queued
+
+
+async def reminders_sent(session: AsyncSession, after: datetime, until: datetime) -> list[tuple[int, str, datetime]]:
+    """(client id, document type, when) of each document reminder sent in (after, until], for the programme report."""
+    rows = await session.execute(
+        select(OutboxMessage.client_id, OutboxMessage.params, OutboxMessage.sent_at).where(
+            OutboxMessage.template == DOCUMENT_TEMPLATE,
+            OutboxMessage.status == "sent",
+            OutboxMessage.sent_at > after,
+            OutboxMessage.sent_at <= until,
+            OutboxMessage.client_id.is_not(None),
+        )
+    )
+    return [(int(c), str((params or {}).get("doc_type", "other")), sent) for c, params, sent in rows.all()]
 
 
 async def purge_expired(session: AsyncSession, before: date) -> int:

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Table, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.db.base import utcnow
@@ -21,6 +21,7 @@ from bot.db.models_handoff import Conversation, RelayMessage, StaffAbsence, Staf
 from bot.services import audit, clients
 from bot.services import staff as staff_service
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.services.reporting import hooks as report_hooks
 
 INTAKE = "intake"
 
@@ -131,10 +132,14 @@ async def conversation(session: AsyncSession, client_id: int) -> ConversationDTO
     Read-only on purpose: on SQLite the first write takes the database's write lock until the update commits,
     so handlers read first, talk to Telegram, and write last.
     """
-    row = await session.scalar(select(Conversation).where(Conversation.client_id == client_id))
-    if row is None:
-        return ConversationDTO.blank(client_id)
-    return _conversation_dto(row)
+    row = (await session.execute(_CONVERSATION, {"client_id": client_id})).first()
+    return ConversationDTO(**row._mapping) if row is not None else ConversationDTO.blank(client_id)
+
+
+# Read for every client message: a Core select of the DTO's columns (no ORM object to build and track).
+_CONVERSATION = select(*[Conversation.__table__.c[name] for name in ConversationDTO.__dataclass_fields__]).where(
+    Conversation.__table__.c.client_id == bindparam("client_id")
+)
 
 
 async def client(session: AsyncSession, client_id: int) -> ClientDTO | None:
@@ -181,15 +186,19 @@ async def mark(session: AsyncSession, client_id: int, flag: str, at: datetime | 
 
 async def client_wrote(session: AsyncSession, client_id: int) -> None:
     """A client message arrived: the conversation is open (again). One UPDATE: this runs for every message."""
-    result = await session.execute(
-        update(Conversation)
-        .where(Conversation.client_id == client_id)
-        .values(status="open", last_client_message_at=utcnow(), updated_at=utcnow())
-    )
+    result = await session.execute(_CLIENT_WROTE, {"cid": client_id, "now": utcnow()})
     if not getattr(result, "rowcount", 0):
         row = await _conversation_row(session, client_id)
         row.last_client_message_at = utcnow()
         await session.flush()
+
+
+# Built once: constructing the statement cost more CPU than running it (the same for `flood_state`).
+_CLIENT_WROTE = (
+    update(Conversation)
+    .where(Conversation.client_id == bindparam("cid"))
+    .values(status="open", last_client_message_at=bindparam("now"), updated_at=bindparam("now"))
+)
 
 
 async def staff_answered(session: AsyncSession, client_id: int) -> None:
@@ -235,22 +244,28 @@ async def record(
     transcript: str | None = None,
 ) -> int:
     """Store one pair (ids of both copies). `transcript` is only passed when the county keeps one."""
-    row = RelayMessage(
-        client_id=client_id,
-        direction=direction,
-        kind=kind,
-        status=status,
-        client_message_id=client_message_id,
-        staff_chat_id=staff_chat_id,
-        staff_message_id=staff_message_id,
-        staff_id=staff_id,
-        translated=translated,
-        transcript=transcript,
-        delivered_at=utcnow() if status == "delivered" else None,
-    )
-    session.add(row)
-    await session.flush()
-    return row.id
+    now = utcnow()
+    values = {
+        "client_id": client_id,
+        "direction": direction,
+        "kind": kind,
+        "status": status,
+        "client_message_id": client_message_id,
+        "staff_chat_id": staff_chat_id,
+        "staff_message_id": staff_message_id,
+        "staff_id": staff_id,
+        "translated": translated,
+        "transcript": transcript,
+        "created_at": now,
+        "delivered_at": now if status == "delivered" else None,
+    }
+    pair_id = int((await session.execute(_RECORD, values)).scalar_one())  # one Core INSERT, no ORM flush
+    await report_hooks.relayed(session, client_id, direction, status)
+    return pair_id
+
+
+_PAIRS = cast(Table, RelayMessage.__table__)
+_RECORD = insert(_PAIRS).returning(_PAIRS.c.id)
 
 
 async def delivered(session: AsyncSession, pair_id: int, staff_chat_id: int, staff_message_id: int) -> None:
@@ -307,18 +322,18 @@ async def held(session: AsyncSession, client_id: int | None = None) -> list[Pair
 
 async def flood_state(session: AsyncSession, client_id: int, since: datetime) -> tuple[int, int]:
     """(messages held now, messages from the client since `since`) in one query."""
-    held_now = func.sum(case((RelayMessage.status == "held", 1), else_=0))
-    recent = func.sum(case((RelayMessage.created_at >= since, 1), else_=0))
-    row = (
-        await session.execute(
-            select(held_now, recent).where(
-                RelayMessage.client_id == client_id,
-                RelayMessage.direction == "in",
-                or_(RelayMessage.status == "held", RelayMessage.created_at >= since),
-            )
-        )
-    ).one()
+    row = (await session.execute(_FLOOD_STATE, {"cid": client_id, "since": since})).one()
     return int(row[0] or 0), int(row[1] or 0)
+
+
+_FLOOD_STATE = select(
+    func.sum(case((RelayMessage.status == "held", 1), else_=0)),
+    func.sum(case((RelayMessage.created_at >= bindparam("since"), 1), else_=0)),
+).where(
+    RelayMessage.client_id == bindparam("cid"),
+    RelayMessage.direction == "in",
+    or_(RelayMessage.status == "held", RelayMessage.created_at >= bindparam("since")),
+)
 
 
 async def recent_inbound(session: AsyncSession, client_id: int, since: datetime) -> int:

@@ -14,7 +14,9 @@ client's forum topic and Intake card in the staff group – is deleted by `forge
 module knows no Telegram). They run *before* the rows go, in the same unit of work, because afterwards nothing
 would say where the topic was: a rollback after them leaves a client whose topic is gone (kimbot recreates a
 missing topic when they write again), and a crash before the commit replays the update (or the next purge), whose
-deletes then find nothing left and succeed. Deleting after the commit would lose the topic's id in a crash.
+deletes then find nothing left and succeed. Deleting after the commit would lose the topic's id in a crash. In an
+update they come before its first write (what it wrote before has committed: `bot.db.unit_of_work`), so Telegram is
+never called while the erasure holds write locks; the client's answer goes out before the rows go, too.
 """
 
 from __future__ import annotations
@@ -29,12 +31,16 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.db.base import Base, utcnow
 from bot.db.models import AuditEntry, Client, InboundUpdate, Staff
 from bot.db.models_booking import Appointment, NoShowCount, WaitlistEntry
+from bot.db.models_casework import CaseNote, ClientName, FollowUp, StatusChange
 from bot.db.models_documents import Document
 from bot.db.models_handoff import Conversation, RelayMessage
+from bot.db.models_interpreters import AppointmentDetails, InterpreterBooking
 from bot.db.models_outbox import OutboxMessage
+from bot.db.models_transcription import TranscriptionJob
 from bot.delivery import outbox
 from bot.services import audit, booking, clients, handoff
 
@@ -102,6 +108,38 @@ SECTIONS: tuple[Section, ...] = (
             "sequence": "version number of the calendar file",
         },
     ),
+    Section(  # video and phone appointments, series (bot/services/remote_appointments.py)
+        ("appointment_details",),
+        AppointmentDetails,
+        "client_id",
+        {"mode": "mode", "video_url": "video_link", "phone": "phone_to_call", "created_at": "created_at"},
+        {
+            "appointment_id": _IDS,
+            "client_id": _IDS,
+            "video_room": "the room's name, part of the video link",
+            "series_id": _IDS,
+        },
+    ),
+    Section(  # interpreters booked with them (bot/services/interpreters.py)
+        ("interpreters",),
+        InterpreterBooking,
+        "client_id",
+        {
+            "interpreter_key": "interpreter",
+            "language": "language",
+            "busy_from": "from",
+            "busy_until": "until",
+            "active": "booked",
+            "created_at": "created_at",
+            "released_at": "released_at",
+        },
+        {
+            "id": _IDS,
+            "appointment_id": _IDS,
+            "client_id": _IDS,
+            "telegram_id": "the interpreter's Telegram id, not the client's",
+        },
+    ),
     Section(
         ("waitlist",),
         WaitlistEntry,
@@ -166,6 +204,26 @@ SECTIONS: tuple[Section, ...] = (
             "staff_message_id": _TELEGRAM_IDS,
         },
     ),
+    Section(  # voice notes waiting to be transcribed for staff; the row goes once the transcript is posted
+        ("case_manager_chat", "voice_transcriptions"),
+        TranscriptionJob,
+        "client_id",
+        {"kind": "type", "status": "status", "duration": "seconds", "created_at": "at"},
+        {
+            "id": _IDS,
+            "client_id": _IDS,
+            "file_id": "Telegram's id of your voice message (it is listed under messages)",
+            "file_size": "the file's size in bytes",
+            "client_message_id": _TELEGRAM_IDS,
+            "staff_chat_id": _TELEGRAM_IDS,
+            "staff_message_id": _TELEGRAM_IDS,
+            "attempts": "queue bookkeeping",
+            "due_at": "queue bookkeeping",
+            "lease_until": "queue bookkeeping",
+            "notified": "queue bookkeeping",
+            "last_error": "queue bookkeeping (an error type)",
+        },
+    ),
     Section(
         ("messages",),
         OutboxMessage,
@@ -192,6 +250,46 @@ SECTIONS: tuple[Section, ...] = (
             "telegram_message_id": _TELEGRAM_IDS,
             "broadcast_id": _IDS,
         },
+    ),
+    # The case file staff keep (bot/services/casework_notes.py, residence_status.py, followups.py, casework.py).
+    Section(
+        ("case_file", "notes"),
+        CaseNote,
+        "client_id",
+        {"text": "text", "staff_id": "by", "created_at": "at"},
+        {"id": _IDS, "client_id": _IDS},
+    ),
+    Section(
+        ("case_file", "residence_status"),
+        StatusChange,
+        "client_id",
+        {"status": "status", "paragraph": "paragraph", "since": "since", "staff_id": "by", "created_at": "at"},
+        {"id": _IDS, "client_id": _IDS},
+    ),
+    Section(
+        ("case_file", "follow_ups"),
+        FollowUp,
+        "client_id",
+        {
+            "text": "text",
+            "due_at": "due_at",
+            "status": "status",
+            "staff_id": "for",
+            "created_by_staff_id": "by",
+            "done_at": "done_at",
+            "done_by_staff_id": "done_by",
+            "created_at": "created_at",
+            "updated_at": "updated_at",
+        },
+        {"id": _IDS, "client_id": _IDS, "announced_at": "delivery bookkeeping (the due message is listed)"},
+    ),
+    Section(
+        ("case_file", "first_name"),
+        ClientName,
+        "client_id",
+        {"first_name": "first_name", "updated_at": "updated_at"},
+        {"client_id": _IDS},
+        single=True,
     ),
     Section(
         ("activity",),
@@ -225,17 +323,23 @@ class _Names:
     staff: dict[int, str]
     county: County | None
     locale: str
+    texts: CountyTexts | None = None  # the county file's texts in the client's language (else German)
 
     def resolve(self, column: str, value: Any) -> Any:
         if value is None:
             return None
-        if column in ("case_manager_id", "staff_id", "booked_by_staff_id"):
+        if column == "case_manager_id" or column.endswith("staff_id"):
             return self.staff.get(value, "–")
+        if column == "interpreter_key" and self.county is not None:
+            interpreter = self.county.interpreter(value)
+            return interpreter.display_name if interpreter else value
         if column == "direction":
             return _DIRECTIONS.get(value, value)
         if column == "service_key" and self.county is not None:
             service = self.county.service(value)
-            return service.name_for(self.locale) if service else value
+            if service is None:
+                return value
+            return self.texts.text(service.name, self.locale) if self.texts is not None else service.name
         if column == "office_key" and self.county is not None:
             office = self.county.office(value)
             return f"{office.name}, {office.address}" if office else value
@@ -248,12 +352,13 @@ async def export(
     *,
     county: County | None = None,
     conversation_state: dict[str, Any] | None = None,
+    county_texts: CountyTexts | None = None,
 ) -> dict[str, Any]:
     """Everything kimbot holds about the client, as JSON-ready data, by `SECTIONS`; `conversation_state` is what
     the FSM storage holds (read by the caller). The export itself is audited."""
     profile = await clients.get(session, client_id)  # LookupError for an unknown client
     staff = {sid: name for sid, name in (await session.execute(select(Staff.id, Staff.display_name))).all()}
-    names = _Names(staff, county, profile.locale or "de")
+    names = _Names(staff, county, profile.locale or "de", county_texts)
     data: dict[str, Any] = {}
     for section in SECTIONS:
         link = getattr(section.model, section.link)
@@ -302,19 +407,25 @@ async def erase(
     *,
     forget: Sequence[Forget] = (),
     audit_action: str | None = "client_erased",
+    before_rows: Callable[[Erasure], Awaitable[None]] | None = None,
 ) -> Erasure:
     """Delete everything about the client: first what `forget` covers (see the module docstring), then every row.
 
     Their appointments, waitlist entries, no-show count, documents, conversation and message pairs, and messages
     addressed to them go with the client row (ON DELETE CASCADE); audit entries (ON DELETE SET NULL) are deleted
     first, and so are messages to staff about them (linked by their key) and the journal's copies of their
-    updates. The audit keeps only that an erasure happened."""
+    updates. The audit keeps only that an erasure happened. `before_rows` (the client's answer) runs once the
+    outside is gone and before the first row is: no message waits behind the deletes, which end with the update's
+    journal row (`bot.db.unit_of_work`). The programme report's anonymous counts (bot/db/models_reporting.py) stay:
+    they hold no id and no text of the client (docs/reporting.md)."""
     client = await clients.get(session, client_id)  # LookupError before anything is deleted
     conv = await handoff.conversation(session, client_id)
     traces = Traces(client_id, client.telegram_id, conv.chat_id, conv.thread_id, conv.intake_message_id)
     complete = True
     for step in forget:
         complete = await step(traces) and complete
+    if before_rows is not None:
+        await before_rows(Erasure(complete=complete))
     await audit.forget_client(session, client_id)
     appointments = (await session.scalars(select(Appointment.id).where(Appointment.client_id == client_id))).all()
     await outbox.forget_client(session, client_id, appointment_ids=list(appointments))

@@ -1,68 +1,48 @@
-"""Machine translation for the handoff and broadcasts: an interface and a LibreTranslate backend (off unless
-TRANSLATE_URL is set).
+"""Machine translation for the handoff and broadcasts, as the rest of kimbot imports it: the interface, the error
+callers catch, and `build_translator`, which puts together what is configured – LibreTranslate (TRANSLATE_URL) for
+the languages its server lists, an OpenAI-compatible chat-completions model (TRANSLATE_LLM_URL and
+TRANSLATE_LLM_MODEL) for the rest, the language detector – behind one router (`bot.services.translation`).
+Off (None) when neither server is set.
 
 A translation is a courtesy, never a gate: callers catch `TranslationError` and send the original with a notice.
 """
 
 from __future__ import annotations
 
-import logging
-from typing import Protocol
+from bot.services.translation.base import TranslationError, Translator
+from bot.services.translation.detection import LanguageDetector
+from bot.services.translation.glossary import Glossary, default_path
+from bot.services.translation.libretranslate import DEFAULT_TIMEOUT, LibreTranslate
+from bot.services.translation.llm import ChatTranslator
+from bot.services.translation.routing import RoutedTranslator, Translated
 
-import aiohttp
-
-log = logging.getLogger("kimbot.translator")
-
-DEFAULT_TIMEOUT = 5.0
-
-# kimbot's locales → LibreTranslate's language codes (Argos models); unknown ones are sent as they are.
-_LIBRETRANSLATE_CODES = {"ckb": "ckb", "ku": "ku", "fa": "fa", "ps": "ps", "ti": "ti", "so": "so"}
-
-
-class TranslationError(Exception):
-    """The translator is off, down, slow or refused the request; the message goes through untranslated."""
-
-
-class Translator(Protocol):
-    async def translate(self, text: str, source: str, target: str) -> str: ...
+__all__ = [
+    "DEFAULT_TIMEOUT",
+    "ChatTranslator",
+    "LibreTranslate",
+    "RoutedTranslator",
+    "Translated",
+    "TranslationError",
+    "Translator",
+    "build_translator",
+]
 
 
-class LibreTranslate:
-    """POST {url}/translate with q, source, target, format → {"translatedText": ...} (LibreTranslate's API)."""
-
-    def __init__(self, url: str, *, api_key: str | None = None, timeout: float = DEFAULT_TIMEOUT):
-        self.url = url.rstrip("/")
-        self.api_key = api_key
-        self.timeout = timeout
-
-    async def translate(self, text: str, source: str, target: str) -> str:
-        if source == target or not text.strip():
-            return text
-        payload = {
-            "q": text,
-            "source": _LIBRETRANSLATE_CODES.get(source, source),
-            "target": _LIBRETRANSLATE_CODES.get(target, target),
-            "format": "text",
-        }
-        if self.api_key:
-            payload["api_key"] = self.api_key
-        try:
-            async with (
-                aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=self.timeout)) as http,
-                http.post(f"{self.url}/translate", json=payload) as response,
-            ):
-                if response.status != 200:
-                    raise TranslationError(f"LibreTranslate answered {response.status}")
-                body = await response.json(content_type=None)
-        except (aiohttp.ClientError, TimeoutError, ValueError) as exc:
-            log.warning("translation failed: %s", type(exc).__name__)
-            raise TranslationError(type(exc).__name__) from exc
-        translated = body.get("translatedText") if isinstance(body, dict) else None
-        if not isinstance(translated, str) or not translated.strip():
-            raise TranslationError("LibreTranslate returned no translation")
-        return translated
-
-
-def build_translator(url: str | None, timeout: float | None = None) -> Translator | None:
-    """The configured translator, or None when machine translation is off."""
-    return LibreTranslate(url, timeout=timeout or DEFAULT_TIMEOUT) if url else None
+def build_translator(
+    url: str | None,
+    timeout: float | None = None,
+    *,
+    llm_url: str | None = None,
+    llm_model: str | None = None,
+    llm_api_key: str | None = None,
+    detect: bool = True,
+) -> RoutedTranslator | None:
+    """The configured translator, or None when machine translation is off. Nothing is asked of the servers here:
+    `RoutedTranslator.start` does that at start-up."""
+    libre = LibreTranslate(url, timeout=timeout or DEFAULT_TIMEOUT) if url else None
+    llm = None
+    if llm_url and llm_model:
+        llm = ChatTranslator(llm_url, llm_model, api_key=llm_api_key, glossary=Glossary.load(default_path()))
+    if libre is None and llm is None:
+        return None
+    return RoutedTranslator(libre, llm, LanguageDetector() if detect else None)

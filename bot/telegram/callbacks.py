@@ -74,6 +74,35 @@ class WaitCb(CallbackData, prefix="bw"):
     key: str
 
 
+# Interpreters, video and phone, series (handlers/booking/interpreter.py, series.py)
+
+InterpreterKey = Annotated[str, Field(pattern=r"^[a-z0-9_-]{0,32}$")]
+
+
+class WithInterpreterCb(CallbackData, prefix="bi"):
+    want: bool
+
+
+class ModeCb(CallbackData, prefix="bm"):
+    mode: Annotated[str, Field(pattern=r"^(video|phone)$")]
+
+
+class InterpreterIcsCb(CallbackData, prefix="ic"):
+    booking: DbId  # an interpreter booking; checked against the caller's Telegram id
+
+
+class InterpreterCb(CallbackData, prefix="ip"):
+    action: Short  # pick (show who is free) | set (that one; key "" for none)
+    id: DbId  # the appointment
+    key: InterpreterKey = ""
+
+
+class SeriesCb(CallbackData, prefix="sr"):
+    action: Short  # every (n weeks) | times (n) | yes | no | cancel_one | cancel_all
+    n: Annotated[int, Field(ge=0, le=52)] = 0
+    id: DbId = 0  # the appointment, for cancel_one / cancel_all
+
+
 # Reminders
 
 
@@ -116,6 +145,12 @@ class IdNoticeCb(CallbackData, prefix="hi"):
     kind: Short
 
 
+class TemplateCb(CallbackData, prefix="ht"):
+    action: Short  # send (a template from the /t list) | mt (send it machine-translated) | no (do not)
+    client: DbId  # a hint: checked against the client of the topic the button is in
+    name: Annotated[str, Field(pattern=r"^[a-z0-9_-]{1,24}$")]
+
+
 # Broadcasts
 
 
@@ -139,3 +174,44 @@ class AnnCb(CallbackData, prefix="an"):
 class AgendaCb(CallbackData, prefix="ag"):
     action: Short  # attended | no_show | address
     id: DbId
+
+
+# Casework (handlers/staff/case.py, status.py, followups.py)
+
+
+class CaseCb(CallbackData, prefix="cv"):
+    client: DbId
+    page: Annotated[int, Field(ge=0, le=99)] = 0
+    new: bool = False  # the header card's button: the case as a new message in the topic, not an edit
+
+
+class StatusCb(CallbackData, prefix="cs"):
+    client: DbId
+    code: Short  # a code of bot.services.residence_status.STATUSES
+    para: Annotated[str, Field(max_length=8)] = ""  # a paragraph code, for an Aufenthaltserlaubnis
+    day: Annotated[str, Field(pattern=r"^(\d{8})?$")] = ""  # YYYYMMDD the change took effect; "" for today
+
+
+class FollowupCb(CallbackData, prefix="fu"):
+    action: Short  # done | day | week
+    id: DbId
+
+
+# Reporting (handlers/staff/report.py)
+
+ReportMonth = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+
+
+class ReportCb(CallbackData, prefix="rp"):
+    action: Short  # make | csv
+    first: ReportMonth
+    last: ReportMonth
+    kind: Annotated[str, Field(pattern=r"^(month|quarter|year|range)$")]
+
+
+# Read aloud (handlers/read_aloud.py): which message to speak; the text is derived again from the database.
+
+
+class ReadAloudCb(CallbackData, prefix="ra"):
+    what: Annotated[str, Field(pattern=r"^(privacy|summary|booked|answer)$")]
+    ref: DbId = 0  # the appointment (booked); 0 where the message itself says which (privacy, summary, answer)

@@ -34,10 +34,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.config import Settings
 from bot.core.county import County
 from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
-from bot.services import booking, documents, handoff, office_hours
+from bot.services import booking, casework, documents, handoff, office_hours
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.services.privacy import Traces
-from bot.telegram.callbacks import AssignCb, ClaimCb
+from bot.telegram.callbacks import AssignCb, CaseCb, ClaimCb
 
 log = logging.getLogger("kimbot.relay")
 
@@ -219,10 +219,17 @@ def header_card(facts: HeaderFacts) -> str:
     lines.append("")
     lines.append(
         _("Messages here go to the client. Internal notes start with ! or /note. Commands: {commands}").format(
-            commands="/assign /close /lang /block /unblock /note"
+            commands="/t /case /note /status /followup /assign /close /lang /block /unblock /book"
         )
     )
     return "\n".join(lines)
+
+
+def header_keyboard(client_id: int) -> InlineKeyboardMarkup:
+    """The header card's button: the client's case file (`handlers/staff/case.py`), posted into the topic."""
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("📋 Case"), callback_data=CaseCb(client=client_id, new=True))
+    return kb.as_markup()
 
 
 def _manager_lines(manager: StaffDTO | None, away: handoff.AbsenceDTO | None) -> list[str]:
@@ -377,7 +384,7 @@ class Forum:
         next_appointment = None
         if coming:
             service = next((s for s in county.services if s.key == coming[0].service_key), None)
-            name = service.name_for(OFFICE_LOCALE) if service else coming[0].service_key
+            name = service.name if service else coming[0].service_key  # German, as staff wrote it
             next_appointment = (coming[0].starts_at, name)
         papers = await documents.for_client(self.session, client.id)
         expiring = tuple((d.doc_type, d.expires_on) for d in papers if d.expires_on <= today + DOCUMENTS_SOON)
@@ -395,9 +402,13 @@ class Forum:
         if client is None or conv.header_message_id is None or conv.chat_id is None:
             return
         text = await self.header_text(client)
+        with self.topics.office():
+            markup = header_keyboard(client.id)
         try:
             await call(
-                lambda: self.bot.edit_message_text(text, chat_id=conv.chat_id, message_id=conv.header_message_id)
+                lambda: self.bot.edit_message_text(
+                    text, chat_id=conv.chat_id, message_id=conv.header_message_id, reply_markup=markup
+                )
             )
         except TelegramBadRequest as exc:
             if "not modified" not in exc.message:
@@ -419,6 +430,8 @@ class Forum:
         if client.case_manager_id is None and conv.intake_message_id is None:
             card = await self.post_intake_card(client)
         await handoff.set_topic(self.session, client.id, self.chat_id, thread, header_id)
+        if self.settings.topic_names and first_name:  # the name is in the topic's name: /find may search it
+            await casework.remember_name(self.session, client.id, first_name)
         self.forget(client.id)
         if card is not None:
             await handoff.set_intake_card(self.session, client.id, card)
@@ -426,8 +439,12 @@ class Forum:
 
     async def _post_header(self, client: ClientDTO, thread: int) -> int:
         text = await self.header_text(client)
+        with self.topics.office():
+            markup = header_keyboard(client.id)
         header = await call(
-            lambda: self.bot.send_message(self.chat_id, text, message_thread_id=thread, disable_notification=True)
+            lambda: self.bot.send_message(
+                self.chat_id, text, message_thread_id=thread, disable_notification=True, reply_markup=markup
+            )
         )
         with contextlib.suppress(TelegramBadRequest):
             await self.bot.pin_chat_message(self.chat_id, header.message_id, disable_notification=True)

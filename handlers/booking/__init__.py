@@ -2,11 +2,13 @@
 time; the waitlist; "My appointments" with cancel and reschedule. Diagram: docs/flows/booking.mmd.
 
 `flow.py` is the booking conversation, `my_appointments.py` what happens to a booked appointment (and to a
-waitlist offer), `conversation.py` the steps both share, `views.py` their texts and keyboards."""
+waitlist offer), `conversation.py` the steps both share, `views.py` their texts and keyboards; `interpreter.py` how
+an appointment takes place (office, video, phone; with an interpreter) and /interpreter for staff, `series.py`
+appointments a case manager books as a series."""
 
 from aiogram import Router
 
-from handlers.booking import flow, my_appointments
+from handlers.booking import flow, interpreter, my_appointments
 from handlers.booking.conversation import BookingMiddleware
 from handlers.booking.flow import start_booking
 
@@ -18,4 +20,5 @@ def register(private: Router) -> None:
     private.message.middleware(BookingMiddleware())
     private.callback_query.middleware(BookingMiddleware())
     my_appointments.register(private)  # first: /appointments must win over a typed address
+    interpreter.register(private)
     flow.register(private)

@@ -22,7 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
-from bot.services import availability, booking, clients
+from bot.core.county_text import CountyTexts
+from bot.services import availability, booking, clients, interpreters, remote_appointments
 from bot.services.availability import Slot, SlotQuery
 from bot.services.booking import AppointmentDTO, BookingDraft
 from bot.services.dto import ClientDTO
@@ -54,6 +55,7 @@ class BookingConversation:
     county: County
     settings: Settings
     client: ClientDTO
+    texts: CountyTexts  # the county file's texts in the client's language
 
     @property
     def locale(self) -> str:
@@ -72,13 +74,22 @@ class BookingConversation:
         slot = await availability.find_slot(self.session, query, staff_id, starts_at) if query else None
         return query, slot
 
+    async def details(self, appointment_id: int) -> remote_appointments.Details | None:
+        """How the appointment takes place (video link, number to call), if not simply in person."""
+        return await remote_appointments.details(self.session, appointment_id)
+
     def local_day(self, moment: datetime) -> date:
         return moment.astimezone(self.settings.tz).date()
 
     async def ask_day(self, message: Message, after: date | None = None) -> None:
-        query = await self.query()
+        draft = await self.draft()
+        query = await self.query(draft)
         if query is None:
             await message.answer(_("This button is no longer active. Please use /menu."))
+            return
+        if draft.interpreter is None and interpreters.offer_needed(self.county, query, self.client.locale, draft.mode):
+            text = _("Do you need an interpreter? Then only times when one is free for your language are offered.")
+            await message.answer(text, reply_markup=views.interpreter_keyboard())
             return
         days = await availability.available_days(self.session, query, after=after, limit=DAYS_PER_PAGE + 1)
         await self.state.set_state(Booking.day)
@@ -112,7 +123,7 @@ class BookingConversation:
     async def take(self, draft: BookingDraft, query: SlotQuery, slot: Slot, booked_by: int | None) -> AppointmentDTO:
         """Book the slot, or move the appointment being rescheduled to it (SlotTaken, AppointmentNotFound)."""
         if draft.reschedule_id is not None:
-            return await booking.reschedule(
+            moved = await booking.reschedule(
                 self.session,
                 self.county,
                 client_id=self.client.id,
@@ -121,6 +132,8 @@ class BookingConversation:
                 hold_minutes=self.settings.waitlist_hold_minutes,
                 by_staff_id=booked_by,
             )
+            await remote_appointments.moved(self.session, moved.id, remote_appointments.video_service(self.settings))
+            return moved
         return await booking.book(
             self.session,
             client_id=self.client.id,
@@ -128,6 +141,9 @@ class BookingConversation:
             service=query.service,
             home_address=draft.address,
             booked_by_staff_id=booked_by,
+            arrangement=remote_appointments.Arrangement(
+                draft.mode, draft.phone, interpreters.need_of(query), remote_appointments.video_service(self.settings)
+            ),
         )
 
 
@@ -152,5 +168,6 @@ class BookingMiddleware(BaseMiddleware):
             county=data["county"],
             settings=data["settings"],
             client=data["client"],
+            texts=data["county_texts"],
         )
         return await handler(event, data)

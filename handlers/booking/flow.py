@@ -7,7 +7,6 @@ caller's client id. The steps shared with "My appointments" (which day, which ti
 
 from __future__ import annotations
 
-import html
 from datetime import UTC, datetime
 
 from aiogram import F, Router
@@ -18,10 +17,12 @@ from aiogram.utils.i18n import get_i18n
 from aiogram.utils.i18n import gettext as _
 
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.db.base import utcnow
-from bot.services import availability, booking
+from bot.services import availability, booking, interpreters, remote_appointments
 from bot.services.booking import AppointmentDTO, AppointmentNotFound, SlotTaken
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.services.speech import Speaker
 from bot.telegram.callbacks import ConfirmCb, DayCb, MenuCb, OfficeCb, ServiceCb, SlotCb, WaitCb
 from handlers import keyboards
 from handlers.booking import views
@@ -29,23 +30,26 @@ from handlers.booking.conversation import BOOKING, Booking, BookingConversation
 from handlers.filters import has_text
 
 
-async def start_booking(message: Message, state: FSMContext, county: County, client: ClientDTO | None) -> None:
+async def start_booking(
+    message: Message, state: FSMContext, county: County, county_texts: CountyTexts, client: ClientDTO | None
+) -> None:
     if client is None:
         return
     await state.set_state(Booking.service)
-    locale = get_i18n().current_locale
+    locale, services = get_i18n().current_locale, county.services
     await message.answer(
-        views.services_text(county.services, locale), reply_markup=views.services_keyboard(county.services, locale)
+        views.services_text(services, locale, county_texts),
+        reply_markup=views.services_keyboard(services, locale, county_texts),
     )
 
 
 async def start_booking_from_menu(
-    callback: CallbackQuery, state: FSMContext, county: County, client: ClientDTO | None
+    callback: CallbackQuery, state: FSMContext, county: County, county_texts: CountyTexts, client: ClientDTO | None
 ) -> None:
     await callback.answer()
     if isinstance(callback.message, Message):
         await state.update_data(reschedule=None, office=None, address=None)
-        await start_booking(callback.message, state, county, client)
+        await start_booking(callback.message, state, county, county_texts, client)
 
 
 async def choose_service(callback: CallbackQuery, callback_data: ServiceCb, conversation: BookingConversation) -> None:
@@ -54,19 +58,20 @@ async def choose_service(callback: CallbackQuery, callback_data: ServiceCb, conv
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer()
-    await conversation.state.update_data(service=service.key, office=None)
+    await conversation.state.update_data(service=service.key, office=None, mode=None, phone=None, interp=None)
     await callback.message.edit_text(
-        _("Appointment: {service}").format(service=html.escape(service.name_for(conversation.locale)))
+        _("Appointment: {service}").format(service=views.service_name(service, conversation.locale, conversation.texts))
     )
     if service.home_visit:
         await ask_address(callback.message, conversation)
         return
     offices = await availability.offices_for(conversation.session, conversation.county, service)
-    if len(offices) > 1:
+    modes = remote_appointments.modes_offered(service, remote_appointments.video_service(conversation.settings))
+    if len(offices) > 1 or set(modes) - {"in_person"}:
         await conversation.state.set_state(Booking.office)
-        await callback.message.answer(
-            _("Where would you like to come?"), reply_markup=views.offices_keyboard(conversation.county, offices)
-        )
+        offices = offices if "in_person" in modes else []
+        keyboard = views.offices_keyboard(conversation.county, offices, modes)
+        await callback.message.answer(_("Where would you like to come?"), reply_markup=keyboard)
         return
     await conversation.ask_day(callback.message)
 
@@ -90,8 +95,9 @@ async def choose_office(callback: CallbackQuery, callback_data: OfficeCb, conver
         await callback.answer(_("This button is no longer active. Please use /menu."), show_alert=True)
         return
     await callback.answer()
-    await conversation.state.update_data(office=office.key)
-    await callback.message.edit_text(_("Place: {place}").format(place=html.escape(f"{office.name}, {office.address}")))
+    await conversation.state.update_data(office=office.key, mode=None, phone=None)
+    where = views.place(conversation.county, office.key, conversation.locale, conversation.texts)
+    await callback.message.edit_text(_("Place: {place}").format(place=where))
     await conversation.ask_day(callback.message)
 
 
@@ -134,7 +140,9 @@ async def choose_day(callback: CallbackQuery, callback_data: DayCb, conversation
     await conversation.ask_time(callback.message, day)
 
 
-async def choose_time(callback: CallbackQuery, callback_data: SlotCb, conversation: BookingConversation) -> None:
+async def choose_time(
+    callback: CallbackQuery, callback_data: SlotCb, conversation: BookingConversation, speaker: Speaker | None = None
+) -> None:
     if not isinstance(callback.message, Message):
         return
     starts_at = datetime.fromtimestamp(callback_data.ts, UTC)
@@ -146,12 +154,21 @@ async def choose_time(callback: CallbackQuery, callback_data: SlotCb, conversati
         return
     await conversation.state.update_data(staff=slot.staff_id, ts=callback_data.ts)
     await conversation.state.set_state(Booking.summary)
-    draft = await conversation.draft()
+    draft, need = await conversation.draft(), interpreters.need_of(query)
     await callback.message.answer(
         views.summary_text(
-            conversation.county, query.service, slot, draft.address, conversation.locale, conversation.settings.tz
+            conversation.county,
+            query.service,
+            slot,
+            draft.address,
+            conversation.locale,
+            conversation.settings.tz,
+            conversation.texts,
+            views.home_visit_note(query, slot, conversation.settings.tz),
+            views.remote_place(draft.mode, draft.phone, conversation.locale),
+            need is not None and slot.staff_id not in need.speakers,
         ),
-        reply_markup=views.summary_keyboard(),
+        reply_markup=views.summary_keyboard(read_aloud=speaker is not None and speaker.speaks(conversation.locale)),
     )
 
 
@@ -189,9 +206,11 @@ async def send_confirmation(
 ) -> None:
     """The summary loses its buttons; the confirmation comes with the calendar file and the menu."""
     await message.edit_reply_markup(reply_markup=None)
+    county, locale, details = conversation.county, conversation.locale, await conversation.details(appt.id)
+    caption = views.booked_caption(appt.starts_at, moved, locale, conversation.settings.tz)
     await message.answer_document(
-        views.calendar_file(conversation.county, appt, conversation.locale, utcnow()),
-        caption=views.booked_caption(appt.starts_at, moved, conversation.locale, conversation.settings.tz),
+        views.calendar_file(county, appt, locale, utcnow(), texts=conversation.texts, details=details),
+        caption="\n".join([caption, *views.remote_lines(details, locale)]),
         reply_markup=keyboards.main_menu(),
     )
 
@@ -229,7 +248,8 @@ async def join_waitlist(callback: CallbackQuery, callback_data: WaitCb, conversa
         session, client_id=client_id, service_key=service.key, before=before, replaces_appointment_id=replaces
     )
     await conversation.state.clear()
-    await callback.message.answer(views.waitlist_text(service, conversation.locale), reply_markup=keyboards.main_menu())
+    text = views.waitlist_text(service, conversation.locale, conversation.texts)
+    await callback.message.answer(text, reply_markup=keyboards.main_menu())
 
 
 def register(private: Router) -> None:

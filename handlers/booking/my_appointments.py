@@ -12,7 +12,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot.db.base import utcnow
-from bot.services import booking
+from bot.services import booking, remote_appointments
 from bot.services.booking import AppointmentDTO, AppointmentNotFound
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.callbacks import ApptCb, MenuCb
@@ -30,7 +30,9 @@ async def list_appointments(message: Message, conversation: BookingConversation,
         return
     for appt in upcoming:
         await message.answer(
-            views.appointment_text(conversation.county, appt, conversation.locale, conversation.settings.tz),
+            views.appointment_text(
+                conversation.county, appt, conversation.locale, conversation.settings.tz, conversation.texts
+            ),
             reply_markup=views.appointment_keyboard(appt.id),
         )
 
@@ -96,7 +98,7 @@ async def cancel_appointment(
         return
     await message.edit_reply_markup(reply_markup=None)
     await message.answer_document(
-        views.calendar_file(county, cancelled, conversation.locale, utcnow(), cancelled=True),
+        views.calendar_file(county, cancelled, conversation.locale, utcnow(), cancelled=True, texts=conversation.texts),
         caption=views.cancelled_caption(appt.starts_at, conversation.locale, settings.tz),
         reply_markup=keyboards.main_menu(),
     )
@@ -117,7 +119,8 @@ async def move_appointment(
     if (found := await owned_appointment(callback, callback_data, conversation, client)) is None:
         return
     message, appt = found
-    await conversation.state.set_data({"service": appt.service_key, "office": appt.office_key, "reschedule": appt.id})
+    data = {"service": appt.service_key, "office": appt.office_key, "reschedule": appt.id}
+    await conversation.state.set_data(data | await remote_appointments.draft_data(conversation.session, appt.id))
     await conversation.ask_day(message)
 
 
@@ -137,7 +140,7 @@ async def accept_offer(
         return
     await message.edit_reply_markup(reply_markup=None)
     await message.answer_document(
-        views.calendar_file(county, booked, conversation.locale, utcnow()),
+        views.calendar_file(county, booked, conversation.locale, utcnow(), texts=conversation.texts),
         caption=views.offer_booked_caption(booked.starts_at, conversation.locale, conversation.settings.tz),
         reply_markup=keyboards.main_menu(),
     )

@@ -1,5 +1,7 @@
 """What the booking conversation and "My appointments" show: texts and keyboards as pure functions of their data
-(the caller passes the locale and the time zone), so each can be tested without a bot or a database."""
+(the caller passes the locale, the time zone and the county's texts), so each can be tested without a bot or a
+database. County content (service names, documents, office kinds) comes from `CountyTexts` in the client's
+language; office names and addresses are proper names, shown as written."""
 
 from __future__ import annotations
 
@@ -11,51 +13,105 @@ from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.core.county import County, Service
-from bot.core.i18n import fmt_date, fmt_datetime, fmt_time
+from bot.core.county import WEEKDAYS, County, Service
+from bot.core.county_text import BUTTON, CountyTexts
+from bot.core.i18n import fmt_date, fmt_datetime, fmt_time, isolate
+from bot.core.labels import pgettext
 from bot.services import ics
-from bot.services.availability import Slot
+from bot.services.availability import Slot, SlotQuery
 from bot.services.booking import AppointmentDTO
+from bot.services.remote_appointments import PHONE, VIDEO, Details
+from bot.telegram import callbacks as cb
 from bot.telegram.callbacks import ApptCb, ConfirmCb, DayCb, MenuCb, OfficeCb, ReminderCb, ServiceCb, SlotCb, WaitCb
+from handlers.keyboards import read_aloud_button
 
 DAY_FORMAT = "EEEE, d MMMM"
 
 # ---------------------------------------------------------------- the booking conversation
 
 
-def service_line(service: Service, locale: str) -> str:
-    description = service.description_for(locale)
-    name = html.escape(service.name_for(locale))
+def service_name(service: Service, locale: str, texts: CountyTexts) -> str:
+    return html.escape(texts.text(service.name, locale))
+
+
+def service_line(service: Service, locale: str, texts: CountyTexts) -> str:
+    description = texts.text(service.description, locale)
+    name = service_name(service, locale, texts)
     return f"• <b>{name}</b> – {html.escape(description)}" if description else f"• <b>{name}</b>"
 
 
-def services_text(services: Sequence[Service], locale: str) -> str:
-    return "\n".join([_("Which appointment do you need?"), ""] + [service_line(s, locale) for s in services])
+def services_text(services: Sequence[Service], locale: str, texts: CountyTexts) -> str:
+    lines = [service_line(s, locale, texts) for s in services]
+    return "\n".join([_("Which appointment do you need?"), "", *lines])
 
 
-def services_keyboard(services: Sequence[Service], locale: str) -> InlineKeyboardMarkup:
+def services_keyboard(services: Sequence[Service], locale: str, texts: CountyTexts) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for service in services:
-        kb.button(text=service.name_for(locale), callback_data=ServiceCb(key=service.key))
+        kb.button(text=texts.text(service.name, locale, context=BUTTON), callback_data=ServiceCb(key=service.key))
     kb.adjust(1)
     return kb.as_markup()
 
 
-def offices_keyboard(county: County, office_keys: Iterable[str]) -> InlineKeyboardMarkup:
+def offices_keyboard(county: County, office_keys: Iterable[str], modes: Iterable[str] = ()) -> InlineKeyboardMarkup:
+    """The offices to come to, then by video / by phone where the service offers them."""
     kb = InlineKeyboardBuilder()
     for key in office_keys:
         office = county.office(key)
         if office is not None:
             kb.button(text=office.name, callback_data=OfficeCb(key=key))
+    labels = {VIDEO: _("📹 By video"), PHONE: _("📞 By phone")}
+    for mode in (m for m in modes if m in labels):
+        kb.button(text=labels[mode], callback_data=cb.ModeCb(mode=mode))
     kb.adjust(1)
     return kb.as_markup()
 
 
-def place(county: County, office_key: str | None) -> str:
+def place(county: County, office_key: str | None, locale: str, texts: CountyTexts) -> str:
+    """The office's name and address (German proper names), each kept in one piece inside right-to-left text, with
+    what kind of office it is and how to find the way in (county texts, in the client's language)."""
     office = county.office(office_key) if office_key else None
     if office is None:
         return _("Home visit at your address")
-    return f"{html.escape(office.name)}, {html.escape(office.address)}"
+    kind = f" ({html.escape(texts.text(office.kind, locale))})" if office.kind else ""
+    where = f"{isolate(html.escape(office.name), locale)}{kind}, {isolate(html.escape(office.address), locale)}"
+    return f"{where}\n{html.escape(texts.text(office.directions, locale))}" if office.directions else where
+
+
+def home_visit_note(query: SlotQuery, slot: Slot, tz: tzinfo) -> str | None:
+    """The county's note (German) for home visits on the slot's outreach day: its staff member, the client's town."""
+    provider = next((p for p in query.providers if p.staff_id == slot.staff_id and p.office_key is None), None)
+    if provider is None or slot.office_key is not None:
+        return None
+    weekday = WEEKDAYS[slot.starts_at.astimezone(tz).weekday()]
+    days = provider.member.outreach
+    return next((d.note for d in days if d.weekday == weekday and query.municipality in d.municipalities), None)
+
+
+def interpreter_keyboard() -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=_("With an interpreter"), callback_data=cb.WithInterpreterCb(want=True))
+    kb.button(text=_("Without an interpreter"), callback_data=cb.WithInterpreterCb(want=False))
+    kb.adjust(1)
+    return kb.as_markup()
+
+
+def remote_place(mode: str, phone: str | None, locale: str) -> str | None:
+    """Where a video or phone appointment takes place; None in person."""
+    if mode == VIDEO:
+        return _("By video – you get the link with the confirmation")
+    if mode == PHONE:
+        return _("By phone – we call you on {phone}").format(phone=isolate(html.escape(phone or "?"), locale))
+    return None
+
+
+def remote_lines(details: Details | None, locale: str) -> list[str]:
+    """The join link or the number to call, under a confirmation."""
+    if details is not None and details.mode == VIDEO and details.video_url:
+        return [_("Join the video call here: {link}").format(link=html.escape(details.video_url))]
+    if details is not None and details.mode == PHONE and details.phone:
+        return [_("We will call you on {phone}.").format(phone=isolate(html.escape(details.phone), locale))]
+    return []
 
 
 def days_keyboard(days: Sequence[date], service_key: str, more: bool, locale: str) -> InlineKeyboardMarkup:
@@ -90,28 +146,49 @@ def times_keyboard(slots: Sequence[Slot], locale: str, tz: tzinfo) -> InlineKeyb
     return kb.as_markup()
 
 
-def summary_text(county: County, service: Service, slot: Slot, address: str | None, locale: str, tz: tzinfo) -> str:
-    where = place(county, slot.office_key)
+def summary_text(
+    county: County,
+    service: Service,
+    slot: Slot,
+    address: str | None,
+    locale: str,
+    tz: tzinfo,
+    texts: CountyTexts,
+    note: str | None = None,
+    remote: str | None = None,
+    interpreter: bool = False,
+) -> str:
+    """`note`: the county's note for the home visit's outreach day (`home_visit_note`); `remote`: where a video or
+    phone appointment takes place (`remote_place`); `interpreter`: one is booked with it."""
+    where = remote or place(county, slot.office_key, locale, texts)
     if slot.office_key is None and address:
-        where = _("Home visit at: {address}").format(address=html.escape(address))
+        where = _("Home visit at: {address}").format(address=isolate(html.escape(address), locale))
     lines = [
         _("<b>Please check your appointment</b>"),
-        _("What: {service}").format(service=html.escape(service.name_for(locale))),
+        _("What: {service}").format(service=service_name(service, locale, texts)),
         _("Where: {place}").format(place=where),
         _("When: {when}").format(when=fmt_datetime(slot.starts_at, locale, tz)),
     ]
-    documents = service.documents_for(locale)
+    if interpreter:
+        lines.append(_("An interpreter for your language comes too."))
+    if note:
+        lines.append(html.escape(texts.text(note, locale)))
+    documents = texts.text(service.documents, locale)
     if documents:
         lines.append(_("Please bring: {documents}").format(documents=html.escape(documents)))
     return "\n".join(lines)
 
 
-def summary_keyboard() -> InlineKeyboardMarkup:
+def summary_keyboard(read_aloud: bool = False) -> InlineKeyboardMarkup:
+    """`read_aloud`: a 🔊 row (handlers/read_aloud.py) when the client's language has a voice."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Confirm"), callback_data=ConfirmCb(action="yes"))
     kb.button(text=_("Another time"), callback_data=ConfirmCb(action="other"))
-    kb.button(text=_("Cancel"), callback_data=ConfirmCb(action="stop"))
+    # TRANSLATORS: button that stops the booking without booking ("abort"), not "cancel an appointment".
+    kb.button(text=pgettext("abort", "Cancel"), callback_data=ConfirmCb(action="stop"))
     kb.adjust(1, 2)
+    if read_aloud:
+        kb.row(read_aloud_button("summary"))
     return kb.as_markup()
 
 
@@ -124,28 +201,36 @@ def booked_caption(starts_at: datetime, moved: bool, locale: str, tz: tzinfo) ->
     )
 
 
-def waitlist_text(service: Service, locale: str) -> str:
+def waitlist_text(service: Service, locale: str, texts: CountyTexts) -> str:
     return _(
         "You are on the waitlist for {service}. When an appointment becomes free, I will offer it to you here."
-    ).format(service=html.escape(service.name_for(locale)))
+    ).format(service=service_name(service, locale, texts))
 
 
 def calendar_file(
-    county: County, appt: AppointmentDTO, locale: str, stamp: datetime, cancelled: bool = False
+    county: County,
+    appt: AppointmentDTO,
+    locale: str,
+    stamp: datetime,
+    cancelled: bool = False,
+    *,
+    texts: CountyTexts,
+    details: Details | None = None,
 ) -> BufferedInputFile:
-    content = ics.for_appointment(county, appt, locale=locale, stamp=stamp, cancelled=cancelled)
+    content = ics.for_appointment(
+        county, appt, locale=locale, stamp=stamp, cancelled=cancelled, texts=texts, details=details
+    )
     return BufferedInputFile(content, filename=f"appointment-{appt.id}.ics")
 
 
 # ---------------------------------------------------------------- my appointments
 
 
-def appointment_text(county: County, appt: AppointmentDTO, locale: str, tz: tzinfo) -> str:
+def appointment_text(county: County, appt: AppointmentDTO, locale: str, tz: tzinfo, texts: CountyTexts) -> str:
     service = county.service(appt.service_key)
-    name = service.name_for(locale) if service else appt.service_key
-    return "\n".join(
-        [f"<b>{html.escape(name)}</b>", fmt_datetime(appt.starts_at, locale, tz), place(county, appt.office_key)]
-    )
+    name = service_name(service, locale, texts) if service else html.escape(appt.service_key)
+    when = fmt_datetime(appt.starts_at, locale, tz)
+    return "\n".join([f"<b>{name}</b>", when, place(county, appt.office_key, locale, texts)])
 
 
 def appointment_keyboard(appointment_id: int) -> InlineKeyboardMarkup:

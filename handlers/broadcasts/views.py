@@ -13,7 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.county import County
 from bot.core.i18n import SUPPORTED_LOCALES, fmt_datetime, fmt_number, native_name
-from bot.core.labels import doc_type_label
+from bot.core.labels import doc_type_button, doc_type_label
 from bot.jobs.broadcast_progress import excluded_lines
 from bot.services import broadcasts
 from bot.services.broadcasts import BroadcastDTO, Plan, Segment
@@ -154,7 +154,7 @@ def pick_keyboard(kind: str, options: list[tuple[str, str]], chosen: set[str]) -
 def document_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for doc_type in DOCUMENT_TYPES:
-        kb.button(text=doc_type_label(doc_type), callback_data=BcCb(action="doc_type", v=doc_type))
+        kb.button(text=doc_type_button(doc_type), callback_data=BcCb(action="doc_type", v=doc_type))
     kb.button(text=_("any document"), callback_data=BcCb(action="doc_type", v=""))
     kb.adjust(1)
     return kb.as_markup()

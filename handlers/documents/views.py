@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 from babel.dates import format_skeleton, get_day_names
 
-from bot.core.i18n import babel_locale, fmt_date, fmt_datetime
-from bot.core.labels import doc_type_label
+from bot.core.i18n import babel_locale, fmt_date, fmt_datetime, native_digits
+from bot.core.labels import doc_type_button, doc_type_label, doc_type_short, pgettext
 from bot.services.documents import DOCUMENT_TYPES, DocumentDTO, ExpiringDocument
 from bot.telegram.callbacks import CalCb, DocCb, MenuCb
 
@@ -29,7 +29,7 @@ def list_text(items: Sequence[DocumentDTO], locale: str) -> str:
     for item in items:
         lines.append(
             _("• {document}: expires on {date}").format(
-                document=doc_type_label(item.doc_type), date=fmt_date(item.expires_on, locale)
+                document=doc_type_button(item.doc_type), date=fmt_date(item.expires_on, locale)
             )
         )
     lines += [
@@ -47,7 +47,8 @@ def documents_keyboard(items: Sequence[DocumentDTO]) -> InlineKeyboardMarkup:
     sizes = []
     for item in items:
         kb.button(
-            text=_("Change date: {document}").format(document=doc_type_label(item.doc_type)),
+            # TRANSLATORS: button, at most 40 characters; {document} is the German term such as "Duldung".
+            text=_("Change date: {document}").format(document=doc_type_short(item.doc_type)),
             callback_data=DocCb(action="edit", id=item.id),
         )
         kb.button(text=_("Delete"), callback_data=DocCb(action="del", id=item.id))
@@ -61,14 +62,14 @@ def documents_keyboard(items: Sequence[DocumentDTO]) -> InlineKeyboardMarkup:
 def types_keyboard() -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for doc_type in DOCUMENT_TYPES:
-        kb.button(text=doc_type_label(doc_type), callback_data=DocCb(action="type", t=doc_type))
+        kb.button(text=doc_type_button(doc_type), callback_data=DocCb(action="type", t=doc_type))
     kb.button(text=_("Back"), callback_data=DocCb(action="list"))
     kb.adjust(1)
     return kb.as_markup()
 
 
 def delete_question(item: DocumentDTO, locale: str) -> str:
-    return _("Delete {document} (expires on {date})? Its reminders will be stopped.").format(
+    return _("Delete {document}? It expires on {date}; its reminders will be stopped.").format(
         document=doc_type_label(item.doc_type), date=fmt_date(item.expires_on, locale)
     )
 
@@ -97,7 +98,7 @@ def calendar_keyboard(year: int, month: int, today: date, locale: str) -> Inline
     nav = [("«", -12), ("‹", -1), None, ("›", 1), ("»", 12)]
     for entry in nav:
         if entry is None:
-            title = format_skeleton("yMMMM", date(year, month, 1), locale=babel_locale(locale))
+            title = native_digits(format_skeleton("yMMMM", date(year, month, 1), locale=babel_locale(locale)), locale)
             kb.button(text=title, callback_data=noop)
             continue
         symbol, months = entry
@@ -114,8 +115,10 @@ def calendar_keyboard(year: int, month: int, today: date, locale: str) -> Inline
             if day == 0 or date(year, month, day) < today:
                 kb.button(text=" " if day == 0 else "·", callback_data=noop)
             else:
-                kb.button(text=str(day), callback_data=CalCb(action="day", y=year, m=month, d=day))
-    kb.button(text=_("Cancel"), callback_data=DocCb(action="list"))
+                label = native_digits(str(day), locale)
+                kb.button(text=label, callback_data=CalCb(action="day", y=year, m=month, d=day))
+    # TRANSLATORS: button that stops what the client is doing ("abort"), not "cancel an appointment".
+    kb.button(text=pgettext("abort", "Cancel"), callback_data=DocCb(action="list"))
     kb.adjust(5, 7, *[7] * len(weeks), 1)
     return kb.as_markup()
 
@@ -167,7 +170,7 @@ def expiring_text(items: Sequence[ExpiringDocument], days: int, locale: str) -> 
         return _("No documents of your clients expire in the next {days} days.").format(days=days)
     lines = [_("<b>Documents expiring in the next {days} days</b>").format(days=days)]
     lines += [
-        f"{fmt_date(item.expires_on, locale, 'medium')} · {item.client_reference} · {doc_type_label(item.doc_type)}"
+        f"{fmt_date(item.expires_on, locale, 'medium')} · {item.client_reference} · {doc_type_short(item.doc_type)}"
         for item in items
     ]
     return "\n".join(lines)

@@ -124,7 +124,7 @@ async def _over_the_cap(message: Message, client: ClientDTO, forum: Forum, throt
 async def _ask_about_identity_documents(message: Message, kind: str, session: AsyncSession, client: ClientDTO) -> None:
     await message.answer(
         _(
-            "Before you send this: please do not send identity documents (passport, residence permit, ID "
+            "Before you send this: please do not send identity documents (passport, residence document, ID "
             "card) through Telegram. Bring them to your appointment instead. Send this file to your case "
             "manager?"
         ),

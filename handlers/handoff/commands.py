@@ -1,5 +1,6 @@
-"""Staff commands of the handoff: in a client's topic /note /lang /close /block /unblock /assign /book (other
-commands there are never relayed); anywhere, /away and /back for absences (who answers instead of whom)."""
+"""Staff commands of the handoff: in a client's topic /lang /close /block /unblock /assign /book (other commands
+there are never relayed; /note, /case, /status and /followup are the casework's, `handlers/staff/`); anywhere,
+/away and /back for absences (who answers instead of whom)."""
 
 from __future__ import annotations
 
@@ -24,10 +25,6 @@ from bot.telegram.topics import Forum, call
 from handlers.handoff import views
 
 _DATE = re.compile(r"(\d{4}-\d{2}-\d{2})")
-
-
-async def write_note(message: Message) -> None:
-    """/note text: stays in the topic, like a message starting with `!`."""
 
 
 async def show_language(message: Message, topic_client: ClientDTO) -> None:

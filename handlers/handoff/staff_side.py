@@ -18,14 +18,16 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.core.i18n import OFFICE_LOCALE
 from bot.db.base import utcnow
-from bot.services import clients, handoff, reachability
+from bot.services import clients, escalation, handoff, reachability
 from bot.services.dto import ClientDTO, StaffDTO
+from bot.services.speech import Speaker
 from bot.services.translator import Translator
 from bot.telegram.topics import Forum, call, kind_of, with_forum
 from handlers.filters import is_command
 from handlers.handoff import callbacks, commands, views
 from handlers.handoff.filters import in_client_topic, in_staff_group, is_staff
 from handlers.handoff.translation import translate
+from handlers.read_aloud import offer_for_answer
 
 # ---------------------------------------------------------------------- staff → client
 
@@ -42,7 +44,12 @@ class _Answer:
 
 
 async def relay_to_client(
-    message: Message, topic_client: ClientDTO, forum: Forum, staff: StaffDTO, translator: Translator | None
+    message: Message,
+    topic_client: ClientDTO,
+    forum: Forum,
+    staff: StaffDTO,
+    translator: Translator | None,
+    speaker: Speaker | None = None,
 ) -> None:
     original = message.text or message.caption or ""
     if original.startswith("!"):
@@ -61,6 +68,7 @@ async def relay_to_client(
         return
     copy_id, translation = sent
     if translation is not None:
+        await offer_for_answer(forum.bot, topic_client, copy_id, speaker)  # 🔊 under the client's copy
         await message.reply(_("🌐 Sent to the client in their language:") + "\n" + escape(translation))
     await _delivered(answer, forum, copy_id, translated=translation is not None)
 
@@ -124,6 +132,7 @@ async def _delivered(answer: _Answer, forum: Forum, copy_id: int, *, translated:
         translated=translated,
         transcript=answer.original if forum.settings.keep_transcript and answer.original else None,
     )
+    await escalation.answered(forum.session, client, utcnow())  # first-response time, before the mark moves
     await handoff.staff_answered(forum.session, client.id)
     if not client.reachable:
         await clients.set_reachable(forum.session, client.id, True)
@@ -156,7 +165,6 @@ def build_router() -> Router:
     router.message.register(commands.go_away, Command("away"))
     router.message.register(commands.come_back, Command("back"))
     callbacks.register(router)
-    router.message.register(commands.write_note, Command("note"), *topic)
     router.message.register(commands.show_language, Command("lang"), *topic)
     router.message.register(commands.close_conversation, Command("close"), *topic, with_forum)
     router.message.register(commands.block_client, Command("block", "unblock"), *topic, with_forum)

@@ -7,25 +7,27 @@ from __future__ import annotations
 
 from aiogram.types import Message
 
-from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE
+from bot.core.i18n import DEFAULT_LOCALE
 from bot.db.base import utcnow
 from bot.services import clients, handoff, handoff_rules, office_hours
 from bot.services.dto import ClientDTO
 from bot.services.translator import Translator
 from bot.telegram.topics import Forum
 from handlers.handoff import views
-from handlers.handoff.translation import translate
+from handlers.handoff.translation import from_client
+from handlers.handoff.voice import transcribe_later
 
 
 async def pass_on(forum: Forum, client: ClientDTO, message: Message, kind: str, translator: Translator | None) -> None:
     """Put one client message into their topic, then mention, absence notice and out-of-hours reply."""
     conv = await forum.conversation(client.id)
     original = message.text or message.caption
-    translation, failed = await translate(translator, original, client.locale, OFFICE_LOCALE)
+    incoming = await from_client(translator, original, client.locale)
+    translation, failed = incoming.translation, incoming.failed
     composed = None
     if original and (translation is not None or failed):
         with forum.topics.office():
-            composed = views.incoming_text(original, translation, failed, client.locale)
+            composed = views.incoming_text(original, translation, failed, incoming.source, detected=incoming.detected)
     reply_to = await _reply_target(forum, client, message)
     await forum.topic(client, first_name=message.from_user.first_name if message.from_user else None)
 
@@ -38,6 +40,7 @@ async def pass_on(forum: Forum, client: ClientDTO, message: Message, kind: str, 
     await handoff.client_wrote(forum.session, client.id)
     forum.forget(client.id)
     await _record(forum, client, message, kind, staff_message_id, translated=translation is not None)
+    await transcribe_later(forum, client, message, kind, staff_message_id)  # a voice note: transcribed for staff
     if not client.reachable:
         await clients.set_reachable(forum.session, client.id, True)
     if handoff_rules.refresh_header(conv, client.reachable, utcnow()):
@@ -112,8 +115,10 @@ async def mirror_client_edit(forum: Forum, client: ClientDTO, message: Message, 
     original = message.text or message.caption
     if not original:
         return
-    translation, failed = await translate(translator, original, client.locale, OFFICE_LOCALE)
+    incoming = await from_client(translator, original, client.locale)
     with forum.topics.office():
-        shown = views.incoming_text(original, translation, failed, client.locale)
+        shown = views.incoming_text(
+            original, incoming.translation, incoming.failed, incoming.source, detected=incoming.detected
+        )
     await forum.edit_copy(pair.staff_chat_id, pair.staff_message_id, shown, is_text=message.text is not None)
     await handoff.edited(forum.session, pair.id, original if forum.settings.keep_transcript else None)

@@ -13,7 +13,7 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.core.i18n import OFFICE_LOCALE, fmt_date, fmt_datetime, native_name
+from bot.core.i18n import OFFICE_LOCALE, fmt_date, fmt_datetime, isolate, native_name
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.callbacks import AssignCb, IdNoticeCb
 
@@ -23,12 +23,18 @@ def mention(member: StaffDTO) -> str:
     return f'<a href="tg://user?id={member.telegram_id}">{escape(member.display_name)}</a>'
 
 
-def incoming_text(original: str, translation: str | None, failed: bool, source: str | None) -> str:
-    """A client's words as staff see them: the original, then the office-language translation."""
+def incoming_text(
+    original: str, translation: str | None, failed: bool, source: str | None, *, detected: bool = False
+) -> str:
+    """A client's words as staff see them: the original, then the office-language translation (saying so when the
+    language was detected, not the one the client chose)."""
     if failed:
         return original + "\n\n⚠️ " + _("Automatic translation is not available right now; this is the original.")
     if translation is None:
         return original
+    if detected:
+        label = _("Machine translation (detected: {source} → {target})").format(source=source, target=OFFICE_LOCALE)
+        return f"{original}\n\n🌐 {label}:\n{translation}"
     label = _("Machine translation ({source} → {target})").format(source=source or "?", target=OFFICE_LOCALE)
     return f"{original}\n\n🌐 {label}:\n{translation}"
 
@@ -57,7 +63,7 @@ def deputy_alert(deputy: StaffDTO, manager: StaffDTO, until: date) -> str:
 def away_notice(deputy: StaffDTO, until: date, locale: str) -> str:
     """To the client, in their language: who answers while their case manager is away."""
     return _("Your case manager is away until {date}. {deputy} will answer you in the meantime.").format(
-        date=fmt_date(until, locale, "long"), deputy=escape(deputy.display_name)
+        date=fmt_date(until, locale, "long"), deputy=isolate(escape(deputy.display_name), locale)
     )
 
 

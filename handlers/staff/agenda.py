@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.core.config import Settings
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.services import booking, clients
 from bot.services.booking import AppointmentNotFound
 from bot.services.dto import StaffDTO
@@ -26,6 +27,7 @@ from handlers.booking.flow import start_booking
 from handlers.filters import in_private_chat
 from handlers.staff import views
 from handlers.staff.commands import IsStaff
+from handlers.staff.followups import show_due as show_followups
 
 STAFF_APPOINTMENT_COMMANDS = ("agenda", "block", "bookfor")
 _BLOCK = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:\s+(\d{1,2}:\d{2})\s*-\s*(\d{1,2}:\d{2}))?(?:\s+(.*))?$")
@@ -59,7 +61,12 @@ def parse_block(args: str, tz: tzinfo) -> BlockRequest | None:
 
 
 async def show_agenda(
-    message: Message, session: AsyncSession, county: County, settings: Settings, staff: StaffDTO
+    message: Message,
+    session: AsyncSession,
+    county: County,
+    county_texts: CountyTexts,
+    settings: Settings,
+    staff: StaffDTO,
 ) -> None:
     locale = get_i18n().current_locale
     today = datetime.now(settings.tz).date()
@@ -67,13 +74,15 @@ async def show_agenda(
     items = await booking.agenda(session, staff.id, start, start + timedelta(days=2))
     if not items:
         await message.answer(_("No appointments today or tomorrow."))
+        await show_followups(message, session, settings, staff)
         return
     await message.answer(_("<b>Your appointments today and tomorrow</b>"))
     for item in items:
         await message.answer(
-            views.agenda_entry_text(item, county, locale, settings.tz),
+            views.agenda_entry_text(item, county, locale, settings.tz, county_texts),
             reply_markup=views.agenda_entry_keyboard(item.appointment),
         )
+    await show_followups(message, session, settings, staff)
 
 
 async def show_address(
@@ -121,7 +130,12 @@ async def block_time(
 
 
 async def book_for_client(
-    message: Message, command: CommandObject, state: FSMContext, session: AsyncSession, county: County
+    message: Message,
+    command: CommandObject,
+    state: FSMContext,
+    session: AsyncSession,
+    county: County,
+    county_texts: CountyTexts,
 ) -> None:
     """Start the booking conversation here, for the client with this reference."""
     reference = (command.args or "").strip().upper()
@@ -131,7 +145,7 @@ async def book_for_client(
         return
     await state.set_data({"on_behalf": target.id})
     await message.answer(_("Booking for {reference}:").format(reference=html.escape(reference)))
-    await start_booking(message, state, county, target)
+    await start_booking(message, state, county, county_texts, target)
 
 
 def build_router() -> Router:

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.county import County
 from bot.services import clients
 from handlers.filters import in_private_chat, outside_private_chat
-from handlers.staff import views
+from handlers.staff import report, views
 
 # Every staff command of every feature: a client who sends one is told it is for staff only.
 STAFF_COMMANDS = (
     "stats",
+    "report",
     "agenda",
     "block",
     "bookfor",
@@ -31,10 +32,15 @@ STAFF_COMMANDS = (
     "back",
     "unblock",
     "broadcast",
+    "case",
+    "status",
+    "followup",
+    "find",
+    "t",
 )
 # Staff commands whose answer is about clients: answered only in a private chat with kimbot, never posted to every
 # member of the staff group.
-PRIVATE_CHAT_COMMANDS = ("stats", "agenda", "expiring")
+PRIVATE_CHAT_COMMANDS = ("stats", "report", "agenda", "expiring", "find")
 
 
 class IsStaff(BaseFilter):
@@ -66,6 +72,7 @@ def build_router() -> Router:
     router = Router(name="staff")
     router.message.register(ask_for_private_chat, IsStaff(), Command(*PRIVATE_CHAT_COMMANDS), outside_private_chat)
     router.message.register(show_stats, IsStaff(), Command("stats"), in_private_chat)
+    router.include_router(report.build_router())
     return router
 
 

@@ -12,6 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.core.county import County
+from bot.core.county_text import CountyTexts
 from bot.core.i18n import fmt_date, fmt_number, fmt_time, native_name
 from bot.services.booking import AgendaItem, AppointmentDTO
 from bot.telegram.callbacks import AgendaCb
@@ -36,14 +37,14 @@ def appointment_status(appt: AppointmentDTO) -> str:
     }.get(appt.status, _("confirmed by the client") if appt.confirmed else _("not confirmed yet"))
 
 
-def agenda_entry_text(item: AgendaItem, county: County, locale: str, tz: tzinfo) -> str:
+def agenda_entry_text(item: AgendaItem, county: County, locale: str, tz: tzinfo, texts: CountyTexts) -> str:
     appt = item.appointment
     service = county.service(appt.service_key)
     office = county.office(appt.office_key) if appt.office_key else None
     lines = [
         f"<b>{fmt_date(appt.starts_at.astimezone(tz).date(), locale, 'EEE d MMM')}, "
         f"{fmt_time(appt.starts_at, locale, tz)}</b> · {html.escape(item.client_reference)}",
-        html.escape(service.name_for(locale) if service else appt.service_key),
+        html.escape(texts.text(service.name, locale) if service else appt.service_key),
         html.escape(office.name) if office else _("Home visit"),
         appointment_status(appt),
     ]

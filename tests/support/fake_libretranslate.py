@@ -5,37 +5,29 @@ text with the target language, so a test can see which way a text went; it can a
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
+from tests.support.fake_server import FakeServer
 
-class FakeLibreTranslate:
-    def __init__(self) -> None:
+# The client languages a server with LibreTranslate's published Argos models lists (docs.libretranslate.com,
+# "Supported Languages"): no Pashto, Tigrinya, Kurmanji, Sorani, Somali or Georgian.
+ARGOS = ("ar", "bg", "de", "en", "es", "fa", "fr", "pl", "ro", "ru", "sq", "tr", "uk")
+# What the fake lists unless told otherwise: the languages the older tests translate into.
+DEFAULT_LANGUAGES = ("ar", "de", "en", "fa", "fr", "ps", "ru", "so", "tr", "uk")
+
+
+class FakeLibreTranslate(FakeServer):
+    def __init__(self, languages: Sequence[str] = DEFAULT_LANGUAGES) -> None:
+        super().__init__()
+        self.languages = list(languages)
         self.requests: list[dict[str, Any]] = []
         self.status = 200
         self.delay = 0.0
-        self.port = 0
-        self._runner: web.AppRunner | None = None
-        self.app = web.Application()
         self.app.router.add_post("/translate", self._translate)
         self.app.router.add_get("/languages", self._languages)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def start(self) -> str:
-        self._runner = web.AppRunner(self.app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, "127.0.0.1", 0)
-        await site.start()
-        self.port = int(self._runner.addresses[0][1])
-        return self.url
-
-    async def stop(self) -> None:
-        if self._runner is not None:
-            await self._runner.cleanup()
 
     @staticmethod
     def render(text: str, target: str) -> str:
@@ -57,5 +49,5 @@ class FakeLibreTranslate:
         return web.json_response({"translatedText": self.render(body["q"], body["target"])})
 
     async def _languages(self, request: web.Request) -> web.Response:
-        codes = ["ar", "de", "en", "fa", "fr", "ps", "ru", "so", "tr", "uk"]
+        codes = self.languages
         return web.json_response([{"code": c, "name": c, "targets": codes} for c in codes])

@@ -8,7 +8,7 @@ import html
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.i18n import fmt_datetime, fmt_time
+from bot.core.i18n import fmt_datetime, fmt_time, isolate
 from bot.db.base import utcnow
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
@@ -33,9 +33,11 @@ async def render_waitlist_offer(ctx: RenderContext, session: AsyncSession, messa
         "Good news: an appointment has become free – {service} on {when}.\n{place}\n"
         "It is kept for you until {until}. Do you want it?"
     ).format(
-        service=html.escape(service.name_for(ctx.locale) if service else offer.service_key),
+        service=html.escape(ctx.texts.text(service.name, ctx.locale) if service else offer.service_key),
         when=fmt_datetime(offer.starts_at, ctx.locale, ctx.tz),
-        place=html.escape(f"{office.name}, {office.address}") if office else _("Home visit at your address"),
+        place=f"{isolate(html.escape(office.name), ctx.locale)}, {isolate(html.escape(office.address), ctx.locale)}"
+        if office
+        else _("Home visit at your address"),
         until=fmt_time(offer.hold_expires_at, ctx.locale, ctx.tz),
     )
     buttons = (
@@ -62,7 +64,7 @@ async def render_staff_event(ctx: RenderContext, session: AsyncSession, message:
         "{label}: {reference} – {service}, {when}".format(
             label=labels.get(str(message.params.get("event")), _("Appointment changed")),
             reference=html.escape(reference),
-            service=html.escape(service.name_for(ctx.locale) if service else appointment.service_key),
+            service=html.escape(ctx.texts.text(service.name, ctx.locale) if service else appointment.service_key),
             when=fmt_datetime(appointment.starts_at, ctx.locale, ctx.tz),
         )
     )

@@ -9,15 +9,17 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n import ngettext
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.county import County
-from bot.core.i18n import fmt_date, fmt_datetime
+from bot.core.county import County, Office
+from bot.core.county_text import CountyTexts
+from bot.core.i18n import fmt_date, fmt_datetime, isolate
 from bot.core.labels import doc_type_label
 from bot.db.base import utcnow
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
 from bot.delivery.worker import Button, Rendered
-from bot.services import booking, documents
+from bot.services import booking, documents, remote_appointments
 from bot.services.documents import DOCUMENT_TEMPLATE
+from bot.services.remote_appointments import Details
 from bot.telegram.callbacks import MenuCb, ReminderCb
 
 # The county service a document reminder offers to book (extension of a residence document).
@@ -25,11 +27,16 @@ IMMIGRATION_SERVICE_KEY = "residence-extension"
 APPOINTMENT_REMINDER_TEMPLATE = "appointment_reminder"
 
 
-def _documents_to_bring(county: County, locale: str) -> str | None:
+def _documents_to_bring(county: County, locale: str, texts: CountyTexts) -> str | None:
     service = county.service(IMMIGRATION_SERVICE_KEY)
     if service is None or not service.documents:
         return None
-    return service.documents.get(locale) or service.documents.get("en") or service.documents.get("de")
+    return texts.text(service.documents, locale)
+
+
+def _office_kind(office: Office, ctx: RenderContext) -> str:
+    """What kind of office it is, after its German name: " (immigration office)"."""
+    return f" ({html.escape(ctx.texts.text(office.kind, ctx.locale))})" if office.kind else ""
 
 
 async def render_document_expiry(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
@@ -50,13 +57,15 @@ async def render_document_expiry(ctx: RenderContext, session: AsyncSession, mess
     ]
     bring: str | None
     if doc_type == "passport":
+        # A recognised refugee who turns to their country's embassy can lose that protection (§ 72 (1) 1 AsylG).
         lines.append(
             _(
-                "Apply for a new passport at your country's embassy or consulate in good time – appointments "
-                "there are often weeks away. Tell the immigration office when you have it."
+                "Renew your passport in good time. If you have refugee protection, ask your case manager first: "
+                "going to your country's embassy can cost you your protection, and you may get a travel document "
+                "(Reiseausweis) instead. Tell the immigration office (Ausländerbehörde) when you have a new document."
             )
         )
-        bring = _("your current passport, biometric photos, your residence document")
+        bring = _("your current passport, biometric photos, your residence title (Aufenthaltstitel)")
     elif doc_type in ("residence_permit", "work_permit"):
         lines.append(
             _(
@@ -64,7 +73,7 @@ async def render_document_expiry(ctx: RenderContext, session: AsyncSession, mess
                 "weeks. If you apply before the expiry date, your rights continue until the office decides."
             )
         )
-        bring = _documents_to_bring(ctx.county, ctx.locale)
+        bring = _documents_to_bring(ctx.county, ctx.locale, ctx.texts)
     elif doc_type in ("duldung", "gestattung", "fiktion"):
         lines.append(
             _(
@@ -72,7 +81,7 @@ async def render_document_expiry(ctx: RenderContext, session: AsyncSession, mess
                 "valid paper you can lose your job or your benefits."
             )
         )
-        bring = _documents_to_bring(ctx.county, ctx.locale)
+        bring = _documents_to_bring(ctx.county, ctx.locale, ctx.texts)
     else:
         lines.append(_("Please find out in good time what you need to do – your case manager can help."))
         bring = None
@@ -80,9 +89,17 @@ async def render_document_expiry(ctx: RenderContext, session: AsyncSession, mess
         lines += ["", _("<b>Please bring:</b> {documents}").format(documents=html.escape(bring))]
     buttons: list[tuple[Button, ...]] = []
     if doc_type != "passport" and ctx.county.service(IMMIGRATION_SERVICE_KEY) is not None:
-        buttons.append((Button(_("Book an appointment at the immigration office"), MenuCb(action="book").pack()),))
+        # TRANSLATORS: button, at most 40 characters: keep "Ausländerbehörde" first.
+        buttons.append((Button(_("Ausländerbehörde: book an appointment"), MenuCb(action="book").pack()),))
     buttons.append((Button(_("My documents"), MenuCb(action="documents").pack()),))
     return Rendered("\n".join(lines), tuple(buttons))
+
+
+def remote_lines(details: Details, locale: str) -> list[str]:
+    if details.mode == remote_appointments.VIDEO:
+        return [_("By video. Join here: {link}").format(link=html.escape(details.video_url or "?"))]
+    phone = isolate(html.escape(details.phone or "?"), locale)
+    return [_("By phone: we will call you on {phone}.").format(phone=phone)]
 
 
 async def render_appointment_reminder(
@@ -100,20 +117,27 @@ async def render_appointment_reminder(
     office = next((o for o in ctx.county.offices if o.key == appointment.office_key), None)
     lines = [
         _("<b>Reminder:</b> your appointment “{service}” is on {when}.").format(
-            service=html.escape(service.name_for(ctx.locale) if service else appointment.service_key),
+            service=html.escape(ctx.texts.text(service.name, ctx.locale) if service else appointment.service_key),
             when=fmt_datetime(appointment.starts_at, ctx.locale, ctx.tz),
         )
     ]
-    if office is not None:
+    remote = await remote_appointments.details(session, appointment.id)
+    if remote is not None and remote.mode in (remote_appointments.VIDEO, remote_appointments.PHONE):
+        lines += remote_lines(remote, ctx.locale)  # the join link, or the number we call
+    elif office is not None:
         lines.append(
-            _("Place: {office}, {address}").format(office=html.escape(office.name), address=html.escape(office.address))
+            _("Place: {office}, {address}").format(
+                office=isolate(html.escape(office.name), ctx.locale) + _office_kind(office, ctx),
+                address=isolate(html.escape(office.address), ctx.locale),
+            )
         )
+        if office.directions:
+            lines.append(html.escape(ctx.texts.text(office.directions, ctx.locale)))
     else:
         lines.append(_("Your case manager will visit you at home."))
     if service is not None and service.documents:
-        bring = service.documents.get(ctx.locale) or service.documents.get("en") or service.documents.get("de")
-        if bring:
-            lines.append(_("<b>Please bring:</b> {documents}").format(documents=html.escape(bring)))
+        bring = ctx.texts.text(service.documents, ctx.locale)
+        lines.append(_("<b>Please bring:</b> {documents}").format(documents=html.escape(bring)))
     row = []
     if not appointment.confirmed:
         row.append(Button(_("I will come"), ReminderCb(action="come", appointment_id=appointment.id).pack()))

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.core.i18n import fmt_date, fmt_time
 from bot.delivery.outbox import STAFF_UNREACHABLE_TEMPLATE, ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
+from bot.delivery.templates.casework import agenda_followups
 from bot.delivery.worker import Rendered
 from bot.jobs.scheduler import MORNING_AGENDA_TEMPLATE
 from bot.services import booking
@@ -26,22 +27,25 @@ async def render_unreachable(ctx: RenderContext, session: AsyncSession, message:
 
 
 async def render_morning_agenda(ctx: RenderContext, session: AsyncSession, message: ClaimedMessage) -> Rendered | None:
-    """A case manager's appointments of the day, with whether each client confirmed."""
+    """A case manager's appointments of the day, with whether each client confirmed, and their follow-ups due."""
     day = date.fromisoformat(message.params["day"])
     start = datetime.combine(day, datetime.min.time(), tzinfo=ctx.tz)
     items = await booking.agenda(session, int(message.params["staff_id"]), start, start + timedelta(days=1))
-    if not items:
+    tasks = await agenda_followups(ctx, session, int(message.params["staff_id"]), day)
+    if not items and not tasks:
         return None
     lines = [_("<b>Your appointments on {date}</b>").format(date=fmt_date(day, ctx.locale))]
+    if not items:
+        lines.append(_("No appointments."))
     for item in items:
         service = ctx.county.service(item.appointment.service_key)
         state = _("confirmed") if item.appointment.confirmed else _("not confirmed")
         lines.append(
             f"{fmt_time(item.appointment.starts_at, ctx.locale, ctx.tz)} · "
-            f"{html.escape(service.name_for(ctx.locale) if service else item.appointment.service_key)} · "
+            f"{html.escape(ctx.texts.text(service.name, ctx.locale) if service else item.appointment.service_key)} · "
             f"{html.escape(item.client_reference)} · {state}"
         )
-    return Rendered("\n".join(lines))
+    return Rendered("\n".join(lines + tasks))
 
 
 TEMPLATES: dict[str, Template] = {
