@@ -61,7 +61,7 @@ def test_services_text_lists_every_service_with_its_description(
 def test_place_is_the_office_or_a_home_visit(example_county: County, county_texts: CountyTexts) -> None:
     assert html_to_text(views.place(example_county, "ki", "en", county_texts)) == (
         "Kommunales Integrationszentrum Kreis Euskirchen (the county's integration centre), "
-        "Jülicher Ring 32, 53879 Euskirchen\nKreishaus (county building), entrance A, 2nd floor"
+        "Jülicher Ring 32, 53879 Euskirchen\nCounty building (Kreishaus), entrance A, 2nd floor"
     )
     assert views.place(example_county, "ip", "de", county_texts) == (
         "Jobcenter EU-aktiv – Integration Point (Jobcenter: Arbeit, Ausbildung und Leistungen für Geflüchtete), "

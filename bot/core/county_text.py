@@ -20,14 +20,15 @@ German proper names (offices, streets, municipalities) are never looked up: view
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Mapping
 from pathlib import Path
 
 from babel.messages.mofile import read_mo
 
-from bot.core.county import example_county_path
-from bot.core.i18n import ensure_compiled, source_catalog_dir
+from bot.core.county import Office, example_county_path
+from bot.core.i18n import ensure_compiled, isolate, source_catalog_dir
 
 log = logging.getLogger("kimbot.county_text")
 
@@ -91,6 +92,13 @@ class CountyTexts:
         if found is None and locale != ENGLISH:
             found = self._lookup(ENGLISH, text, context)
         return text if found is None else found
+
+    def office_place(self, office: Office, locale: str) -> str:
+        """The office's name and address (German proper names, HTML-escaped), each kept in one piece inside
+        right-to-left text, with what kind of office it is in the client's language: "KI Kreis Euskirchen
+        (integration centre), Jülicher Ring 32, 53879 Euskirchen"."""
+        kind = f" ({html.escape(self.text(office.kind, locale))})" if office.kind else ""
+        return f"{isolate(html.escape(office.name), locale)}{kind}, {isolate(html.escape(office.address), locale)}"
 
 
 def catalog_dir(county_file: Path | None) -> Path:

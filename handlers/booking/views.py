@@ -73,8 +73,7 @@ def place(county: County, office_key: str | None, locale: str, texts: CountyText
     office = county.office(office_key) if office_key else None
     if office is None:
         return _("Home visit at your address")
-    kind = f" ({html.escape(texts.text(office.kind, locale))})" if office.kind else ""
-    where = f"{isolate(html.escape(office.name), locale)}{kind}, {isolate(html.escape(office.address), locale)}"
+    where = texts.office_place(office, locale)
     return f"{where}\n{html.escape(texts.text(office.directions, locale))}" if office.directions else where
 
 

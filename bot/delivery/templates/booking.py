@@ -8,7 +8,7 @@ import html
 from aiogram.utils.i18n import gettext as _
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.core.i18n import fmt_datetime, fmt_time, isolate
+from bot.core.i18n import fmt_datetime, fmt_time
 from bot.db.base import utcnow
 from bot.delivery.outbox import ClaimedMessage
 from bot.delivery.renderer import RenderContext, Template
@@ -35,9 +35,7 @@ async def render_waitlist_offer(ctx: RenderContext, session: AsyncSession, messa
     ).format(
         service=html.escape(ctx.texts.text(service.name, ctx.locale) if service else offer.service_key),
         when=fmt_datetime(offer.starts_at, ctx.locale, ctx.tz),
-        place=f"{isolate(html.escape(office.name), ctx.locale)}, {isolate(html.escape(office.address), ctx.locale)}"
-        if office
-        else _("Home visit at your address"),
+        place=ctx.texts.office_place(office, ctx.locale) if office else _("Home visit at your address"),
         until=fmt_time(offer.hold_expires_at, ctx.locale, ctx.tz),
     )
     buttons = (
