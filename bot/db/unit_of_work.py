@@ -91,13 +91,16 @@ class UnitOfWork:
     early_commits: int = 0
 
     async def before_network(self) -> None:
-        """Commit what the update has written, if anything: a Bot API call follows."""
+        """Commit what the update has written, if anything, the conversation state included: a Bot API call
+        follows, and the client's next tap may reach another instance as soon as they see its message."""
+        await self.flush()
         if has_written(self.session):
             self.early_commits += 1
             await self.session.commit()
 
     def write_at_final_commit(self, name: str, step: Step) -> None:
-        """Have `step` (once per `name`) write just before the final commit, whatever commits before."""
+        """Have `step` (once per `name`) write just before the next commit: the final one, or the one before a
+        Bot API call (so it must write only what changed since it last ran)."""
         self.at_final_commit.setdefault(name, step)
 
     def after_commit(self, step: Step) -> None:

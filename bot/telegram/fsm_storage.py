@@ -141,6 +141,7 @@ async def _save(unit: UnitOfWork) -> None:
     for key, row in unit.fsm.items():
         if row.changed:
             await _store(unit.session, key, row)
+            row.changed, row.stored = False, not row.empty
 
 
 # How long a conversation in progress is kept after its last step (Redis TTL; database rows: the retention job).

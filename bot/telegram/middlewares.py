@@ -14,7 +14,7 @@ from aiogram.utils.i18n import I18n, I18nMiddleware
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.core.i18n import DEFAULT_LOCALE, OFFICE_LOCALE, map_language_code
-from bot.db.unit_of_work import UnitOfWork, current_unit, has_written
+from bot.db.unit_of_work import UnitOfWork, current_unit
 from bot.services import clients, staff
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.inbound import JournalEntry, mark_done
@@ -49,10 +49,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
     back if it raises. What the update wrote commits before each of its Bot API calls (see that module).
 
     The journalled update is marked done in the final transaction, together with the FSM state and whatever else
-    it writes: a crash before that commit leaves none of them, so the update is handled again, routed as the first
-    time. When the final transaction wrote nothing, or steps follow the commit (`UnitOfWork.after_commit`), the
-    mark comes after, with the journal's batch (`UpdateProcessor`); a crash before it means the update's replies
-    go out again, as for any update in flight."""
+    it writes: a crash before that commit leaves none of them, so the update is handled again. When steps follow
+    the commit (`UnitOfWork.after_commit`), the mark comes after, with the journal's batch (`UpdateProcessor`); a
+    crash before it means the update's replies go out again, as for any update in flight."""
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]):
         self._sessions = sessions
@@ -66,9 +65,9 @@ class UnitOfWorkMiddleware(BaseMiddleware):
             try:
                 result = await handler(event, data)
                 await unit.flush()
-                # The mark commits with the last writes; an update whose last transaction wrote nothing (a /help,
-                # or everything committed before its replies) is marked with the journal's batch instead.
-                marked = entry is not None and not unit.steps_after_commit and has_written(session)
+                # The mark commits with the last writes, even when there are none (a /help): marking it later, with
+                # the journal's batch, left more updates to be answered again after a crash than are in flight.
+                marked = entry is not None and not unit.steps_after_commit
                 if marked and entry is not None:
                     await mark_done(session, entry)
                 await session.commit()
