@@ -9,6 +9,7 @@ import pytest
 from bot.emulator import BotAPIEmulator
 from bot.services import clients, privacy
 from bot.telegram.callbacks import ClaimCb
+from handlers.staff.commands import STAFF_COMMANDS
 from tests.support import ADMIN, STAFF_GROUP, Running, onboard
 
 STRANGER = 999001  # in the staff group, not in the county file
@@ -16,10 +17,10 @@ STRANGER = 999001  # in the staff group, not in the county file
 
 async def test_staff_command_refused_for_clients(kimbot: Running, emulator: BotAPIEmulator) -> None:
     await onboard(kimbot, emulator, 701, language="tr")
-    refusal = await kimbot.say(701, "/stats")
-    assert refusal["text"] == kimbot.app.i18n.gettext(
-        "This command is only for staff of the integration management.", locale="tr"
-    )
+    expected = kimbot.app.i18n.gettext("This command is only for staff of the integration management.", locale="tr")
+    for command in STAFF_COMMANDS:  # every staff command of every feature, /t and /case included
+        refusal = await kimbot.say(701, f"/{command}")
+        assert refusal["text"] == expected, command
     assert "Türkçe" not in refusal["text"]
 
 
