@@ -20,7 +20,7 @@ from sqlalchemy import select
 
 from bot.core.config import Settings
 from bot.core.i18n import fmt_date, fmt_datetime
-from bot.db.models import Client, Staff
+from bot.db.models import AuditEntry, Client, Staff
 from bot.db.models_booking import Appointment
 from bot.db.models_interpreters import AppointmentDetails, AppointmentSeries
 from bot.db.models_outbox import OutboxMessage
@@ -159,6 +159,24 @@ async def test_series_every_two_weeks_with_a_blocked_week(kimbot: Running, emula
     assert statuses == ["booked", "booked", "cancelled", "cancelled", "cancelled"]
     kept = {str(a.id) for a, _sid in rows[:2]}
     assert pending and {k.split(":")[1] for k in pending} == kept
+
+    # Staff cancel for the client the same way (/bookfor, then /appointments): the rest of the series goes.
+    await kimbot.say(ANNA, f"/bookfor {client.reference}")
+    await kimbot.say(ANNA, "/appointments")
+    first_left = emulator.bot_messages(ANNA)[-2]
+    assert fmt_datetime(expected[0], "de", BERLIN) in first_left["text"]
+    ask = await kimbot.tap(ANNA, first_left, t(kimbot, "Cancel appointment"))
+    assert t(kimbot, "This and all later ones") in button_texts(ask)
+    await kimbot.tap(ANNA, ask, t(kimbot, "This and all later ones"), edits=True)
+    async with kimbot.app.sessions() as session:
+        statuses = (await session.scalars(select(Appointment.status).order_by(Appointment.starts_at))).all()
+        actors = (
+            await session.scalars(
+                select(AuditEntry.actor).where(AuditEntry.action == "appointment_cancelled").order_by(AuditEntry.id)
+            )
+        ).all()
+    assert statuses == ["cancelled"] * 5
+    assert actors == ["client"] * 3 + ["staff"] * 2
 
 
 async def test_video_link_in_confirmation_calendar_file_and_reminder(kimbot: Running, emulator: BotAPIEmulator) -> None:
