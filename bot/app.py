@@ -33,6 +33,7 @@ from bot.delivery.templates import casework as casework_templates
 from bot.delivery.templates import collect
 from bot.delivery.templates import interpreters as interpreter_templates
 from bot.delivery.templates import reminders as reminder_templates
+from bot.delivery.templates import series as series_templates
 from bot.delivery.templates import staff as staff_templates
 from bot.delivery.worker import DeliveryWorker, WorkerConfig
 from bot.jobs import escalation as escalation_templates
@@ -197,6 +198,7 @@ def build_delivery(
         casework_templates.TEMPLATES,
         escalation_templates.TEMPLATES,
         interpreter_templates.TEMPLATES,
+        series_templates.TEMPLATES,
     )
     texts = county_texts or build_county_texts(settings)
     worker = DeliveryWorker(sessions, MessageRenderer(i18n, county, settings.tz, templates, texts), sender, config)

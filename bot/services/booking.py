@@ -180,7 +180,7 @@ async def _overlap_exists(session: AsyncSession, slot: Slot, ignore_id: int | No
     return booked is not None or absent is not None
 
 
-async def _client_chat(session: AsyncSession, client_id: int) -> int:
+async def client_chat(session: AsyncSession, client_id: int) -> int:
     telegram_id = await session.scalar(select(Client.telegram_id).where(Client.id == client_id))
     if telegram_id is None:
         raise LookupError("client not found")
@@ -191,7 +191,7 @@ async def _plan_messages(session: AsyncSession, row: Appointment, service: Servi
     """Reminders for the client and a note to the responsible staff member, in this transaction."""
     await outbox.cancel(session, f"appointment:{row.id}:reminder:")
     if row.status == "booked":
-        chat_id = await _client_chat(session, row.client_id)
+        chat_id = await client_chat(session, row.client_id)
         for hours in service.reminder_hours:
             due = row.starts_at - timedelta(hours=hours)
             if due > utcnow():
@@ -503,7 +503,7 @@ async def offer_freed_slot(session: AsyncSession, service: Service, freed: Appoi
         await outbox.enqueue(
             session,
             key=f"waitlist:{entry.id}:offer:{hold.id}",
-            chat_id=await _client_chat(session, entry.client_id),
+            chat_id=await client_chat(session, entry.client_id),
             client_id=entry.client_id,
             template="waitlist_offer",
             params={"appointment_id": hold.id},

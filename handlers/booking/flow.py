@@ -168,7 +168,10 @@ async def choose_time(
             views.remote_place(draft.mode, draft.phone, conversation.locale),
             need is not None and slot.staff_id not in need.speakers,
         ),
-        reply_markup=views.summary_keyboard(read_aloud=speaker is not None and speaker.speaks(conversation.locale)),
+        reply_markup=views.summary_keyboard(
+            read_aloud=speaker is not None and speaker.speaks(conversation.locale),
+            repeat=draft.on_behalf is not None and draft.reschedule_id is None,
+        ),
     )
 
 

@@ -17,7 +17,7 @@ from bot.services.booking import AppointmentDTO, AppointmentNotFound
 from bot.services.dto import ClientDTO, StaffDTO
 from bot.telegram.callbacks import ApptCb, MenuCb
 from handlers import keyboards
-from handlers.booking import views
+from handlers.booking import series, series_views, views
 from handlers.booking.conversation import BOOKING, BookingConversation
 
 
@@ -67,9 +67,10 @@ async def ask_cancel(
     if (found := await owned_appointment(callback, callback_data, conversation, client)) is None:
         return
     message, appt = found
+    in_series = await series.has_later_ones(conversation, appt.id)
     await message.answer(
         views.cancel_question(appt.starts_at, conversation.locale, conversation.settings.tz),
-        reply_markup=views.cancel_keyboard(appt.id),
+        reply_markup=series_views.cancel_keyboard(appt.id) if in_series else views.cancel_keyboard(appt.id),
     )
 
 

@@ -9,7 +9,7 @@ import html
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime, tzinfo
 
-from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
+from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
@@ -178,14 +178,17 @@ def summary_text(
     return "\n".join(lines)
 
 
-def summary_keyboard(read_aloud: bool = False) -> InlineKeyboardMarkup:
-    """`read_aloud`: a 🔊 row (handlers/read_aloud.py) when the client's language has a voice."""
+def summary_keyboard(read_aloud: bool = False, repeat: bool = False) -> InlineKeyboardMarkup:
+    """`read_aloud`: a 🔊 row (handlers/read_aloud.py) when the client's language has a voice; `repeat`: the series
+    button, for staff booking for a client (handlers/booking/series.py)."""
     kb = InlineKeyboardBuilder()
     kb.button(text=_("✅ Confirm"), callback_data=ConfirmCb(action="yes"))
     kb.button(text=_("Another time"), callback_data=ConfirmCb(action="other"))
     # TRANSLATORS: button that stops the booking without booking ("abort"), not "cancel an appointment".
     kb.button(text=pgettext("abort", "Cancel"), callback_data=ConfirmCb(action="stop"))
     kb.adjust(1, 2)
+    if repeat:
+        kb.row(InlineKeyboardButton(text=_("🔁 Repeat…"), callback_data=cb.SeriesCb(action="every").pack()))
     if read_aloud:
         kb.row(read_aloud_button("summary"))
     return kb.as_markup()
