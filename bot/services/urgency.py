@@ -84,12 +84,16 @@ def open_to(
 
 @dataclass(frozen=True)
 class UrgencyFilter:
-    """`availability.SlotFilter`: drops the reserved slots this client may not take (yet)."""
+    """`availability.SlotFilter`: drops the reserved slots this client may not take (yet) – before the database
+    is asked, since it needs only the county file and the client's expiry."""
 
     expires_on: date | None
 
+    def could_keep(self, query: SlotQuery, slot: Slot) -> bool:
+        return open_to(query, slot.staff_id, slot.office_key, slot.starts_at, self.expires_on)
+
     async def keep(self, session: AsyncSession, query: SlotQuery, slots: list[Slot]) -> list[Slot]:
-        return [s for s in slots if open_to(query, s.staff_id, s.office_key, s.starts_at, self.expires_on)]
+        return slots
 
 
 async def relevant_expiry(session: AsyncSession, service: Service, client_id: int) -> date | None:
