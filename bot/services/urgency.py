@@ -24,6 +24,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
@@ -36,6 +37,7 @@ from bot.services import availability
 from bot.services.availability import Slot, SlotQuery
 
 
+@lru_cache(maxsize=256)
 def reserved_positions(count: int, share: float) -> frozenset[int]:
     """Which of a day's `count` candidate slots (0-based, in time order) are reserved: ⌊count·share⌋ of them,
     spread evenly. Rounded to 9 places first, so 0.3 · 10 is 3 and not 2.999…"""
