@@ -53,7 +53,12 @@ class Slot:
 
 class SlotFilter(Protocol):
     """A further condition on free slots beyond the staff member's time: an interpreter free as well
-    (bot.services.interpreters), slots kept for urgent cases (bot.services.urgency)."""
+    (bot.services.interpreters), slots kept for urgent cases (bot.services.urgency).
+
+    `could_keep` is asked first, for every candidate and without the database (e.g. the interpreters' notice): a
+    day none passes costs no query. `keep` then decides on the free ones that passed, with the database."""
+
+    def could_keep(self, query: SlotQuery, slot: Slot) -> bool: ...
 
     async def keep(self, session: AsyncSession, query: SlotQuery, slots: list[Slot]) -> list[Slot]: ...
 
@@ -234,7 +239,7 @@ async def free_slots(session: AsyncSession, query: SlotQuery, first_day: date, d
         for day in span
         for provider in query.providers
         for slot in candidate_slots(query, provider, day)
-        if earliest <= slot.starts_at <= latest
+        if earliest <= slot.starts_at <= latest and all(f.could_keep(query, slot) for f in query.filters)
     ]
     if not candidates:
         return []

@@ -23,7 +23,7 @@ from bot.db.base import utcnow
 from bot.db.models import Client, Staff
 from bot.db.models_booking import OCCUPYING, Absence, Appointment, NoShowCount, WaitlistEntry
 from bot.delivery import outbox
-from bot.services import audit, availability, interpreters, remote_appointments
+from bot.services import audit, availability, interpreters, remote_appointments, urgency
 from bot.services.availability import Slot, SlotQuery
 from bot.services.dto import ClientDTO
 from bot.services.reporting import hooks as report_hooks
@@ -127,7 +127,7 @@ async def slot_query(
         query = interpreters.with_interpreter(
             query, language=client.locale, mode=draft.mode, municipality=client.municipality
         )
-    return query
+    return await urgency.for_client(session, query, client.id)
 
 
 def to_dto(row: Appointment) -> AppointmentDTO:
@@ -366,7 +366,7 @@ async def cancel(
     service = county.service(row.service_key)
     if service is not None:
         await _plan_messages(session, row, service, "cancelled")
-        await offer_freed_slot(session, service, row, hold_minutes)
+        await offer_freed_slot(session, service, row, hold_minutes, county=county)
     return to_dto(row)
 
 
@@ -422,7 +422,7 @@ async def reschedule(
         appointment_id=row.id,
     )
     await _plan_messages(session, row, service, "rescheduled")
-    await offer_freed_slot(session, service, old, hold_minutes)
+    await offer_freed_slot(session, service, old, hold_minutes, county=county)
     return to_dto(row)
 
 
@@ -464,21 +464,24 @@ async def join_waitlist(
     return entry.id
 
 
-async def offer_freed_slot(session: AsyncSession, service: Service, freed: Appointment, hold_minutes: int) -> bool:
-    """Offer a freed slot to the first waitlisted client it suits, holding it for `hold_minutes`."""
-    if freed.starts_at <= utcnow() + timedelta(hours=service.min_notice_hours):
+async def offer_freed_slot(
+    session: AsyncSession, service: Service, freed: Appointment, hold_minutes: int, *, county: County | None = None
+) -> bool:
+    """Offer a freed slot to the first waitlisted client it suits, holding it for `hold_minutes`. Waiting clients
+    are served by the expiry of their document, then by waiting time (bot.services.urgency); a slot reserved for
+    urgent cases goes only to a client who qualifies (needs `county`; without it no slot counts as reserved)."""
+    now = utcnow()
+    if freed.starts_at <= now + timedelta(hours=service.min_notice_hours):
         return False
-    candidates = await session.scalars(
-        select(WaitlistEntry)
-        .where(
-            WaitlistEntry.service_key == service.key,
-            WaitlistEntry.status == "waiting",
-            WaitlistEntry.client_id != freed.client_id,
-        )
-        .order_by(WaitlistEntry.created_at, WaitlistEntry.id)
-    )
-    for entry in candidates:
+    query = None
+    if county is not None and service.urgent_share > 0:
+        query = await urgency.waitlist_query(session, county, service, now)
+    for entry, expires_on in await urgency.ranked_waitlist(session, service, exclude_client_id=freed.client_id):
         if entry.before is not None and freed.starts_at >= entry.before:
+            continue
+        if query is not None and not urgency.open_to(
+            query, freed.staff_id, freed.office_key, freed.starts_at, expires_on
+        ):
             continue
         hold = Appointment(
             client_id=entry.client_id,
@@ -567,7 +570,7 @@ async def _release_hold(session: AsyncSession, county: County, row: Appointment,
         entry.status = "left"
     service = county.service(row.service_key)
     if service is not None:
-        await offer_freed_slot(session, service, row, hold_minutes)
+        await offer_freed_slot(session, service, row, hold_minutes, county=county)
 
 
 async def expire_holds(session: AsyncSession, county: County, hold_minutes: int) -> int:

@@ -12,8 +12,9 @@ to pass on – and get reminders with the client's; a cancelled appointment rele
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -91,6 +92,7 @@ def is_working_day(day: date) -> bool:
     return day.weekday() < 5 and not office_hours.is_holiday(day)
 
 
+@lru_cache(maxsize=1024)
 def earliest_day(today: date, working_days: int) -> date:
     """The first day an interpreter with this notice can be booked for: the `working_days`-th working day after
     today (booked on a Monday with 2 days' notice: Wednesday). No notice: today."""
@@ -180,6 +182,22 @@ class InterpreterFilter:
     is free for it (one query for all interpreters over the slots' span)."""
 
     need: Need
+    # The first instant any fitting interpreter's notice allows, per "now" (could_keep runs for every candidate).
+    _first: dict[datetime, datetime] = field(default_factory=dict, compare=False, repr=False)
+
+    def could_keep(self, query: SlotQuery, slot: Slot) -> bool:
+        """Not before the shortest notice of the fitting interpreters: the days before need no query."""
+        need = self.need
+        if slot.staff_id in need.speakers or not need.notice:
+            return True
+        if not need.interpreters:
+            return False
+        first = self._first.get(query.now)
+        if first is None:
+            today = query.now.astimezone(query.tz).date()
+            day = earliest_day(today, min(i.min_notice_working_days for i in need.interpreters))
+            first = self._first[query.now] = datetime.combine(day, time(), tzinfo=query.tz)
+        return slot.starts_at >= first
 
     async def keep(self, session: AsyncSession, query: SlotQuery, slots: list[Slot]) -> list[Slot]:
         need, today = self.need, query.now.astimezone(query.tz).date()
@@ -193,14 +211,20 @@ class InterpreterFilter:
             max(s.ends_at for s in helped),
         )
         index = {key: BusyIndex(intervals) for key, intervals in busy.items()}
-        return [
-            s
-            for s in slots
-            if s.staff_id in need.speakers
-            or any(
-                fits(i, need, s, today) and not index[i.key].overlaps(s.starts_at, s.ends_at) for i in need.interpreters
-            )
-        ]
+        # Whether an interpreter is free depends on the time and the place, not on the staff member: decided once
+        # per (start, end, office) – a day's slots of 50 staff share a few dozen of them (bench/bench_slots.py).
+        verdicts: dict[tuple[datetime, datetime, str | None], bool] = {}
+
+        def helped_then(s: Slot) -> bool:
+            key = (s.starts_at, s.ends_at, s.office_key)
+            if key not in verdicts:
+                verdicts[key] = any(
+                    fits(i, need, s, today) and not index[i.key].overlaps(s.starts_at, s.ends_at)
+                    for i in need.interpreters
+                )
+            return verdicts[key]
+
+        return [s for s in slots if s.staff_id in need.speakers or helped_then(s)]
 
 
 async def free_for(
