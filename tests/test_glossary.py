@@ -3,17 +3,15 @@ kimbot's own and the county's – using that rendering wherever its source uses 
 
 from __future__ import annotations
 
-import importlib.util
 import re
-import sys
 from pathlib import Path
-from types import ModuleType
 
 import pytest
 from babel.messages.catalog import Catalog
 
 from bot.core.i18n import SUPPORTED_LOCALES
 from tests.support import ROOT
+from tests.support.scripts import load_script
 
 REQUIRED = {
     "Aufenthaltstitel",
@@ -32,16 +30,7 @@ REQUIRED = {
 }
 
 
-def _load_checker() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("check_translations", ROOT / "scripts" / "check_translations.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up there
-    spec.loader.exec_module(module)
-    return module
-
-
-checker = _load_checker()
+checker = load_script("check_translations")
 GLOSSARY = checker.load_glossary()
 BUTTONS = checker.buttons_in_code()
 

@@ -347,3 +347,23 @@ async def test_without_a_translator_or_an_appointment_nothing_is_sent(
     assert "nichtda" in unknown["text"]
     await kimbot.settle(1404)
     assert emulator.last_message_id(1404) == before and await _sent_pairs(kimbot, 1404) == []
+
+
+async def test_a_client_who_blocked_the_bot_gets_nothing_and_staff_are_told(
+    kimbot: Running, emulator: BotAPIEmulator
+) -> None:
+    staff_user(emulator, ANNA)
+    thread = await _client_with_topic(kimbot, emulator, 1405, "ar")
+    await book_appointment(kimbot, 1405)
+    emulator.block(1405)
+    before = emulator.last_message_id(1405)
+    told = await kimbot.say(ANNA, "/t termin", chat_id=STAFF_GROUP, thread_id=thread)
+    assert told["text"] == _de(
+        kimbot, "⚠️ Not delivered – the client is unreachable (they blocked the bot or left Telegram)."
+    )
+    await kimbot.settle(STAFF_GROUP)
+    assert emulator.last_message_id(1405) == before and await _sent_pairs(kimbot, 1405) == []
+    async with kimbot.app.sessions() as session:
+        reachable = await session.scalar(select(Client.reachable).where(Client.telegram_id == 1405))
+        audited = await session.scalar(select(AuditEntry.id).where(AuditEntry.action == "reply_template_sent"))
+    assert reachable is False and audited is None

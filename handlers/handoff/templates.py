@@ -120,14 +120,13 @@ async def choose_template(
     forum: Forum,
     staff: StaffDTO,
     translator: Translator | None,
-    county_texts: CountyTexts | None = None,
+    county_texts: CountyTexts,
 ) -> None:
-    texts = county_texts or CountyTexts()
     county: County = forum.topics.county
     name = (command.args or "").strip().lower()
     if not name:
         locale = topic_client.locale or DEFAULT_LOCALE
-        entries = reply_templates.approved_in(county, locale, texts)
+        entries = reply_templates.approved_in(county, locale, county_texts)
         markup = views.list_keyboard(topic_client.id, entries) if entries else None
         await message.reply(views.list_text(topic_client, locale, len(entries)), reply_markup=markup)
         return
@@ -135,7 +134,7 @@ async def choose_template(
     if template is None:
         await message.reply(views.unknown_text(name))
         return
-    answer = await _offer(forum, topic_client, staff, template, translator, texts)
+    answer = await _offer(forum, topic_client, staff, template, translator, county_texts)
     if answer is not None:
         await message.reply(answer[0], reply_markup=answer[1])
 
@@ -175,14 +174,14 @@ async def send_from_list(
     forum: Forum,
     staff: StaffDTO,
     translator: Translator | None,
-    county_texts: CountyTexts | None = None,
+    county_texts: CountyTexts,
 ) -> None:
     found = await _button_template(callback, callback_data, forum)
     if found is None:
         return
     client, template, message = found
     await callback.answer()
-    answer = await _offer(forum, client, staff, template, translator, county_texts or CountyTexts())
+    answer = await _offer(forum, client, staff, template, translator, county_texts)
     if answer is not None:
         await message.reply(answer[0], reply_markup=answer[1])
 
@@ -193,14 +192,14 @@ async def send_machine_translated(
     forum: Forum,
     staff: StaffDTO,
     translator: Translator | None,
-    county_texts: CountyTexts | None = None,
+    county_texts: CountyTexts,
 ) -> None:
     """ "Send machine-translated": the German text, filled again now, through the translator, marked for both."""
     found = await _button_template(callback, callback_data, forum)
     if found is None:
         return
     client, template, message = found
-    prepared = await _prepare(forum, client, staff, template, county_texts or CountyTexts())
+    prepared = await _prepare(forum, client, staff, template, county_texts)
     if translator is None or not prepared.sendable:
         await callback.answer(_("This is no longer possible."), show_alert=True)
         return
