@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from aiogram.fsm.storage.memory import SimpleEventIsolation
 from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from bot.app import build_app, build_fsm_storage
 from bot.core.config import Settings
@@ -25,7 +25,7 @@ from bot.db.models import Client
 from bot.db.models_handoff import Conversation
 from bot.emulator import BotAPIEmulator
 from bot.services import office_hours
-from bot.telegram import middlewares
+from bot.telegram import middlewares, topics
 from bot.telegram.isolation import OrderedEventIsolation
 from tests.support import ANNA, STAFF_GROUP, Running, onboard
 
@@ -121,6 +121,42 @@ async def test_a_staff_answer_before_the_topic_is_committed_reaches_the_client(
         lambda: next((m for m in emulator.bot_messages(902) if m.get("text") == "Guten Tag"), None), timeout=15
     )
     assert answer["chat"]["id"] == 902
+
+
+async def test_an_early_commit_in_the_creating_update_does_not_end_the_wait_for_the_topic(
+    kimbot: Running, emulator: BotAPIEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The creating update commits what it wrote before each Bot API call: one that writes before the header card
+    commits before the topic's row exists. A staff answer meanwhile must still wait for the row, not give up."""
+    await onboard(kimbot, emulator, 903, language="fa")
+    await kimbot.settle(903)
+    emulator.add_user(ANNA, "Anna", language_code="de")
+    slow_commits(monkeypatch, 903)
+    post_header = topics.Forum._post_header
+
+    post_intake_card = topics.Forum.post_intake_card
+
+    async def writing_first(self: topics.Forum, client: Any, thread: int) -> int:
+        await self.session.execute(update(Client).where(Client.id == client.id).values(reachable=True))
+        return await post_header(self, client, thread)
+
+    async def slowly(self: topics.Forum, client: Any) -> int:  # a slow Telegram, longer than the staff side's grace
+        await asyncio.sleep(SLOW_COMMIT_SECONDS)
+        return await post_intake_card(self, client)
+
+    monkeypatch.setattr(topics.Forum, "_post_header", writing_first)
+    monkeypatch.setattr(topics.Forum, "post_intake_card", slowly)
+    await emulator.send_message(903, "سلام")
+    await emulator.wait_for(lambda: client_topics(emulator), timeout=10)
+    (thread,) = client_topics(emulator)
+    await emulator.wait_for(
+        lambda: emulator.topic_messages(STAFF_GROUP, thread), timeout=10
+    )  # the header: committed once
+    await emulator.send_message(ANNA, "Guten Tag", chat_id=STAFF_GROUP, thread_id=thread)
+    answer = await emulator.wait_for(
+        lambda: next((m for m in emulator.bot_messages(903) if m.get("text") == "Guten Tag"), None), timeout=15
+    )
+    assert answer["chat"]["id"] == 903
 
 
 async def test_per_chat_lock_is_shared_through_redis_only_behind_a_webhook(database_url: str) -> None:

@@ -141,9 +141,9 @@ def _forum_state() -> _ForumState:
     return _FORUM_STATE[loop]
 
 
-async def _create_client_topic(bot: Bot, session: AsyncSession, chat_id: int, name: str) -> int:
-    """createForumTopic, tracked until the update's transaction ends (committed or rolled back): staff can write
-    in the topic as soon as Telegram has it, before kimbot has even read the answer (see `topic_pending`)."""
+async def _create_client_topic(bot: Bot, chat_id: int, name: str) -> tuple[int, asyncio.Event]:
+    """createForumTopic, tracked as uncommitted until `_release_topic`: staff can write in the topic as soon as
+    Telegram has it, before kimbot has even read the answer (see `topic_pending`)."""
     state = _forum_state()
     state.topics_requested[chat_id] += 1
     try:
@@ -152,15 +152,29 @@ async def _create_client_topic(bot: Bot, session: AsyncSession, chat_id: int, na
         ended = state.uncommitted_topics[(chat_id, thread)] = asyncio.Event()
     finally:
         state.topics_requested[chat_id] -= 1
+    return thread, ended
+
+
+def _release_topic(session: AsyncSession, chat_id: int, thread: int, ended: asyncio.Event) -> None:
+    """The topic stops being pending when the transaction that holds its row ends (committed or rolled back). Called
+    once the row is written: an update commits before each of its Bot API calls, so an earlier end of a
+    transaction (before the header card, say) would let a staff answer look for a topic not yet written down."""
+    state = _forum_state()
+
+    def release() -> None:
+        if state.uncommitted_topics.get((chat_id, thread)) is ended:
+            del state.uncommitted_topics[(chat_id, thread)]
+        ended.set()
+
+    if not session.in_transaction():  # nothing open that could still write it
+        release()
+        return
 
     def on_end(_session: Any, transaction: Any) -> None:
         if transaction.parent is None and not ended.is_set():  # the update's transaction, not a savepoint in it
-            if state.uncommitted_topics.get((chat_id, thread)) is ended:
-                del state.uncommitted_topics[(chat_id, thread)]
-            ended.set()
+            release()
 
     event.listen(session.sync_session, "after_transaction_end", on_end)
-    return thread
 
 
 def topic_pending(chat_id: int, thread: int) -> asyncio.Event | bool:
@@ -420,16 +434,19 @@ class Forum:
         if conv.thread_id is not None and conv.chat_id == self.chat_id and not recreate:
             return conv.thread_id
         name = topic_name(client, first_name, with_first_name=self.settings.topic_names)
-        thread = await _create_client_topic(self.bot, self.session, self.chat_id, name)
-        header_id = await self._post_header(client, thread)
-        if conv.thread_id is not None:
-            with self.topics.office():
-                note = recreated_topic_note()
-            await call(lambda: self.bot.send_message(self.chat_id, note, message_thread_id=thread))
-        card = None
-        if client.case_manager_id is None and conv.intake_message_id is None:
-            card = await self.post_intake_card(client)
-        await handoff.set_topic(self.session, client.id, self.chat_id, thread, header_id)
+        thread, ended = await _create_client_topic(self.bot, self.chat_id, name)
+        try:
+            header_id = await self._post_header(client, thread)
+            if conv.thread_id is not None:
+                with self.topics.office():
+                    note = recreated_topic_note()
+                await call(lambda: self.bot.send_message(self.chat_id, note, message_thread_id=thread))
+            card = None
+            if client.case_manager_id is None and conv.intake_message_id is None:
+                card = await self.post_intake_card(client)
+            await handoff.set_topic(self.session, client.id, self.chat_id, thread, header_id)
+        finally:
+            _release_topic(self.session, self.chat_id, thread, ended)
         if self.settings.topic_names and first_name:  # the name is in the topic's name: /find may search it
             await casework.remember_name(self.session, client.id, first_name)
         self.forget(client.id)
